@@ -87,6 +87,20 @@ typedef enum wp_status {
     WP_EREFUSED = 311,  /**< the connection was refused or reset */
 } wp_status;
 
+/**
+ * Details of a failure: the status, a human-readable detail string (e.g.
+ * "frame length 70000 > 65536" or "/home/u/.local/state/wipeer/identity.pem:
+ * mode 0644, expected 0600") and the errno of a failed OS call (0 if none).
+ * Functions that create objects take an optional `wp_error *out_err`;
+ * objects keep their last error (wp_<object>_last_error).
+ */
+#define WP_ERROR_DETAIL_MAX 256
+typedef struct wp_error {
+    wp_status code;
+    int sys_errno;
+    char detail[WP_ERROR_DETAIL_MAX];
+} wp_error;
+
 /** A static, human-readable description of a status. Never NULL. Thread-safe. */
 WP_API const char *wp_strerror(wp_status status);
 

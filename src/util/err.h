@@ -10,13 +10,8 @@
 #include <stdarg.h>
 #include "wipeer.h"
 
-#define WP_ERR_DETAIL_MAX 256
-
-typedef struct wp_err {
-    wp_status code;
-    int sys_errno; /* 0 when no OS call was involved */
-    char detail[WP_ERR_DETAIL_MAX];
-} wp_err;
+/* Internally the public wp_error is spelled wp_err. */
+typedef wp_error wp_err;
 
 /* Reset to WP_OK with an empty detail. */
 void err_clear(wp_err *e);
