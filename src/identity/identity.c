@@ -198,6 +198,11 @@ wp_status wp_identity_open(const char *home_or_null, const char *passphrase_or_n
             rc = load_key(path, pem, pem_len, pass, &key, out_err);
             goto loaded;
         }
+        if (rc == WP_ECORRUPT && out_err) {
+            /* e.g. too large: say what to do about it, like load_key does. */
+            size_t used = strlen(out_err->detail);
+            snprintf(out_err->detail + used, sizeof out_err->detail - used, "; " REFUSE_REPLACE);
+        }
         if (rc != WP_ENOTFOUND)
             goto out;
         if (!want_create) {

@@ -492,22 +492,25 @@ static void check_corrupt(struct fixture *f, const char *content, size_t len)
     wp_identity *id = NULL;
     wp_error err;
     struct stat before, after;
-    char buf[8192];
+    char *buf = malloc(len + 1);
+    assert_non_null(buf);
 
     write_file(f->key, content, len, 0600);
     assert_int_equal(stat(f->key, &before), 0);
     assert_int_equal(wp_identity_open(f->home, NULL, WP_IDENTITY_CREATE, &id, NULL, &err),
                      WP_ECORRUPT);
     assert_null(id);
+    print_message("corrupt (%zu bytes): %s\n", len, err.detail);
     assert_int_equal(err.code, WP_ECORRUPT);
     assert_non_null(strstr(err.detail, f->key));
     assert_non_null(strstr(err.detail, "refusing to replace it"));
     assert_int_equal(stat(f->key, &after), 0);
     assert_int_equal(before.st_ino, after.st_ino);
     assert_int_equal(after.st_size, (off_t)len);
-    ssize_t n = slurp(f->key, buf, sizeof buf);
+    ssize_t n = slurp(f->key, buf, len + 1);
     assert_int_equal(n, (ssize_t)len);
     assert_memory_equal(buf, content, len);
+    free(buf);
     char names[512];
     assert_int_equal(list_dir(f->home, names, sizeof names), 1);
 }
