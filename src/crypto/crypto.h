@@ -123,7 +123,7 @@ WP_NODISCARD wp_status crypto_ecdsa_verify_der(const crypto_ec_key *pub, const v
 /*
  * PKCS#8 PEM of a private key. With a passphrase (non-NULL, non-empty) the
  * PEM is "ENCRYPTED PRIVATE KEY": PBES2 with PBKDF2-HMAC-SHA256 (2048
- * iterations, 16-byte random salt; OpenSSL 3.0's encoder default) and
+ * iterations, 8-byte random salt; OpenSSL 3.0's encoder default) and
  * AES-256-CBC. An empty passphrase means no encryption. *out_pem is
  * NUL-terminated, allocated with wp_malloc; free it with
  * wp_free_secret(*out_pem, *out_len + 1).
