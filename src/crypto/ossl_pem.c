@@ -32,7 +32,8 @@ wp_status crypto_ec_to_pem(const crypto_ec_key *k, const char *passphrase, char 
     }
     /*
      * PBES2 with AES-256-CBC; OpenSSL 3.0's encoder derives the key with
-     * PBKDF2-HMAC-SHA256, 2048 iterations, random 16-byte salt and IV.
+     * PBKDF2-HMAC-SHA256, 2048 iterations, random 8-byte salt,
+     * random 16-byte IV (checked with openssl asn1parse).
      */
     if (encrypt &&
         (OSSL_ENCODER_CTX_set_cipher(ectx, "AES-256-CBC", NULL) != 1 ||
