@@ -210,12 +210,13 @@ static void test_fingerprint_parse_forms(void **state)
     assert_int_equal(wp_fingerprint_parse(k_g_long, &g, &n), WP_OK);
     assert_int_equal(n, 32);
 
+    static const char k_colons[] = "69:8b:ea:63:dc:44:a3:44:66:3f:f1:42:9a:ea:10:84:2d:f2:7b:6b:"
+                                   "99:1e:f2:58:66:b2:c6:c0:2c:dc:c5:be";
     static const char *const longs[] = {
         k_g_long,
         k_g_sha256_hex,
         "698BEA63DC44A344663FF1429AEA10842DF27B6B991EF25866B2C6C02CDCC5BE",
-        "69:8b:ea:63:dc:44:a3:44:66:3f:f1:42:9a:ea:10:84:2d:f2:7b:6b:99:1e:f2:58:66:b2:c6:c0:2c:"
-        "dc:c5:be",
+        k_colons,
         "698b ea63 dc44 a344 663f f142 9aea 1084 2df2 7b6b 991e f258 66b2 c6c0 2cdc c5be",
         "698b-EA63-dc44-A344-663f-F142-9aea-1084-2DF2-7b6b-991E-f258-66B2-c6c0-2CDC-c5be",
     };
@@ -246,6 +247,9 @@ static void test_fingerprint_parse_rejects(void **state)
     size_t n = 99;
     assert_int_equal(wp_fingerprint_parse(k_g_long, &g, &n), WP_OK);
 
+    static const char k_twice[] =
+        "698B-EA63-DC44-A344-663F-F142-9AEA-1084-2DF2-7B6B-991E-F258-66B2-C6C0-2CDC-C5BE"
+        "698B-EA63-DC44-A344-663F-F142-9AEA-1084-2DF2-7B6B-991E-F258-66B2-C6C0-2CDC-C5BE";
     static const char *const bad[] = {
         "",
         "----",
@@ -261,8 +265,7 @@ static void test_fingerprint_parse_rejects(void **state)
         "698B-EA63-DC44-A344-663F-F142-9AEA-1084-2DF2-7B6B-991E-F258-66B2-C6C0-2CDC-C5BE0",
         "698B-EA63-DC44-A344-663F-F142-9AEA-1084-2DF2-7B6B-991E-F258-66B2-C6C0-2CDC-C5BE-698B",
         "698B-EA63-DC44-A344-663F-F142-9AEA-1084-2DF2-7B6B-991E-F258-66B2-C6C0-2CDC-C5B\xc3\xa9",
-        "698B-EA63-DC44-A344-663F-F142-9AEA-1084-2DF2-7B6B-991E-F258-66B2-C6C0-2CDC-C5BE"
-        "698B-EA63-DC44-A344-663F-F142-9AEA-1084-2DF2-7B6B-991E-F258-66B2-C6C0-2CDC-C5BE",
+        k_twice,
     };
     for (size_t i = 0; i < WP_ARRAY_LEN(bad); i++) {
         memset(&fp, 0xaa, sizeof fp);
