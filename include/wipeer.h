@@ -328,8 +328,6 @@ WP_API bool wp_fingerprint_equal(const wp_fingerprint *a, const wp_fingerprint *
  * wp_listener_close or wp_ctx_free.
  */
 
-/** A device identity (the identity API defines and documents it). */
-typedef struct wp_identity wp_identity;
 /** A context: one event loop, its connections and listeners. */
 typedef struct wp_ctx wp_ctx;
 /** One wipeer connection (outgoing or accepted). Owned by its ctx. */
@@ -435,15 +433,19 @@ typedef struct wp_conn_opts {
     /** TCP keepalive: first probe after keepalive_idle_s idle seconds (default 60),
      *  then every 10 s, dead after 3 unanswered; keepalive_idle_s = UINT32_MAX disables. */
     uint32_t keepalive_idle_s;
-    uint32_t max_message;    /**< largest message accepted from the peer and allowed
-                                  to send; 0 = WP_MESSAGE_MAX_DEFAULT */
+    /** Largest message we accept from the peer (announced in the handshake);
+     *  0 = WP_MESSAGE_MAX_DEFAULT, at most WP_MESSAGE_MAX_LIMIT. What we may
+     *  send is the smaller of this and the peer's own limit. */
+    uint32_t max_message;
     uint32_t send_queue_max; /**< bytes queued but not yet on the socket before
                                   wp_conn_send says WP_EFULL; 0 = 1 MiB */
     void *user;              /**< delivered as wp_event.conn_user */
 } wp_conn_opts;
 
-/** Default (and largest) message size: 1 MiB. */
-#define WP_MESSAGE_MAX_DEFAULT (1u << 20)
+/** Default message limit: 1 MiB frames less the 17-byte record overhead. */
+#define WP_MESSAGE_MAX_DEFAULT ((1u << 20) - 17)
+/** The largest max_message (16 MiB frames, docs/PROTOCOL.md §3). */
+#define WP_MESSAGE_MAX_LIMIT ((1u << 24) - 17)
 /** Longest text of wp_conn_remote_address, e.g. "[ffff:...:ffff]:65535". */
 #define WP_ADDRESS_STR 64
 

@@ -339,8 +339,8 @@ void wp_ctx_free(wp_ctx *ctx)
         return;
     if (WP_MISUSE(ctx_on_loop(ctx)))
         return;
-    if (atomic_load(&ctx->owner) == OWNER_THREAD)
-        (void)wp_ctx_stop(ctx);
+    if (atomic_load(&ctx->owner) == OWNER_THREAD && wp_ctx_stop(ctx) != WP_OK)
+        return; /* unreachable: stop fails only on the loop thread, checked above */
     struct wp_ctx *outer = tls_loop_ctx;
     tls_loop_ctx = ctx;
     /* Name resolutions finish on their own; their results are dropped below. */

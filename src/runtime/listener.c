@@ -2,6 +2,8 @@
  * listener.c - accepting connections: a non-blocking listening socket on
  * the loop; each accepted socket becomes a responder-side wp_conn.
  */
+/* accept4 (Linux): accept non-blocking and close-on-exec in one call. */
+#define _GNU_SOURCE
 #include "internal.h"
 
 #include <errno.h>
@@ -41,8 +43,9 @@ static void on_backoff(struct timer *t, int64_t now_ms)
     WP_UNUSED(now_ms);
     struct wp_listener *l = RT_CONTAINER(t, struct wp_listener, t);
     wp_err err;
-    if (!l->is_dead)
-        (void)loop_mod(&l->ctx->loop, &l->w, LOOP_IN, &err);
+    /* If this fails the listener stays paused; nothing better to do without memory. */
+    if (!l->is_dead && loop_mod(&l->ctx->loop, &l->w, LOOP_IN, &err) != WP_OK)
+        l->is_dead = true;
 }
 
 static void on_accept(struct watch *w, uint32_t revents)
@@ -57,8 +60,9 @@ static void on_accept(struct watch *w, uint32_t revents)
                 continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 /* Out of descriptors: a level-triggered listener would spin. Pause. */
-                (void)loop_mod(&l->ctx->loop, &l->w, 0, &err);
-                (void)timer_arm(&l->ctx->loop, &l->t, loop_now_ms() + RT_EMFILE_BACKOFF_MS);
+                if (loop_mod(&l->ctx->loop, &l->w, 0, &err) == WP_OK &&
+                    timer_arm(&l->ctx->loop, &l->t, loop_now_ms() + RT_EMFILE_BACKOFF_MS) != WP_OK)
+                    l->is_dead = true; /* paused with no timer to resume it */
             }
             break;
         }

@@ -14,10 +14,10 @@
 
 #include "runtime/rt.h"
 
-/* Room for the record header and tag around a maximal message. */
-#define RT_FRAME_SLACK 1024u
-/* The largest max_message an application may ask for. */
-#define RT_MESSAGE_LIMIT (16u << 20)
+/* A DATA record adds its inner type and tag to the message (PROTOCOL.md §6.1). */
+#define RT_RECORD_OVERHEAD 17u
+/* The smallest frame limit a peer may announce (PROTOCOL.md §3). */
+#define RT_FRAME_MIN 4096u
 
 static void on_io(struct watch *w, uint32_t revents);
 static void on_timer(struct timer *t, int64_t now_ms);
@@ -37,8 +37,9 @@ wp_status session_opts(const wp_conn_opts *opts, wp_conn_opts *out, wp_err *err)
         o = *opts;
     else
         wp_conn_opts_init(&o);
-    if (o.max_message > RT_MESSAGE_LIMIT)
-        return err_set(err, WP_EINVAL, "max_message %u > %u", o.max_message, RT_MESSAGE_LIMIT);
+    if (o.max_message > WP_MESSAGE_MAX_LIMIT)
+        return err_set(err, WP_EINVAL, "max_message %u > %u", o.max_message,
+                       WP_MESSAGE_MAX_LIMIT);
     if (!o.connect_timeout_ms)
         o.connect_timeout_ms = RT_DEFAULT_CONNECT_MS;
     if (!o.handshake_timeout_ms)
@@ -264,7 +265,10 @@ static void engine_failed(struct wp_conn *conn, wp_status rc)
     const wp_err *e = conn_last_error(conn->core);
     wp_status code = e && e->code != WP_OK ? e->code : rc;
     if (conn->id_mismatch && code == WP_EDENIED) {
-        session_fail(conn, WP_EIDENTITY, "peer identity differs from the expected fingerprint");
+        char got[WP_FINGERPRINT_SHORT_STR], want[WP_FINGERPRINT_SHORT_STR];
+        wp_fingerprint_format_short(&conn->peer_fp, got);
+        wp_fingerprint_format_short(&conn->opts.expected_peer, want);
+        session_fail(conn, WP_EIDENTITY, "peer %s is not the expected %s", got, want);
         return;
     }
     session_fail(conn, code, "%s", e && e->detail[0] ? e->detail : wp_strerror(code));
@@ -432,7 +436,12 @@ static void read_in(struct wp_conn *conn)
             break;
         }
         if (n == 0) {
+            /* The engine tells a clean end (after close_notify) from a truncation. */
             conn->rx_eof = true;
+            wp_status rc = conn_input_eof(conn->core);
+            process_events(conn);
+            if (rc != WP_OK && conn->state < RT_CLOSING)
+                engine_failed(conn, rc);
             break;
         }
         total += (size_t)n;
@@ -576,13 +585,9 @@ void session_pump(struct wp_conn *conn)
     write_out(conn);
     if (conn->state >= RT_CLOSING)
         return;
-    if (conn->rx_eof && !conn->stash && !conn->peer_closed) {
-        if (conn->state == RT_OPEN)
-            session_fail(conn, WP_ETRUNCATED,
-                         "the peer ended the TCP stream without an authenticated close");
-        else
-            session_fail(conn, WP_ETRUNCATED, "the peer closed the connection during the "
-                                              "handshake");
+    if (conn->rx_eof && !conn->peer_closed) {
+        /* conn_input_eof has failed the engine already; this only guards the invariant. */
+        session_fail(conn, WP_ETRUNCATED, "end of stream without close_notify");
         return;
     }
     if (conn->we_closed && conn->peer_closed && !conn_output_pending(conn->core)) {
@@ -653,7 +658,7 @@ wp_status session_attach(struct wp_conn *conn, int fd, bool is_initiator, wp_err
     cfg.is_initiator = is_initiator;
     cfg.identity = ctx->key;
     cfg.rng = rt_rng;
-    cfg.max_frame = conn->opts.max_message + RT_FRAME_SLACK;
+    cfg.max_frame = WP_MAX(conn->opts.max_message + RT_RECORD_OVERHEAD, RT_FRAME_MIN);
     cfg.handshake_timeout_ms = conn->opts.handshake_timeout_ms;
     rc = conn_new(&cfg, now, &conn->core, err);
     if (rc != WP_OK)
