@@ -173,6 +173,12 @@ wp_status wp_conn_send(wp_conn *conn, const void *data, size_t len)
         return WP_EINVAL;
     struct wp_ctx *ctx = conn->ctx;
     wp_status rc = WP_OK;
+    /* Refuse an oversize message before allocating or copying anything. */
+    pthread_mutex_lock(&ctx->mu);
+    size_t max = conn->max_msg;
+    pthread_mutex_unlock(&ctx->mu);
+    if (len > max)
+        return WP_ETOOBIG;
     struct cmd *c = new_cmd(CMD_SEND, conn, len);
     if (!c)
         return WP_ENOMEM;

@@ -356,6 +356,10 @@ static void process_events(struct wp_conn *conn)
             if (!set_peer(conn, cev.peer_pub))
                 break;
             conn->state = RT_OPEN;
+            /* Now the peer's frame limit is known: what we may send is the smaller. */
+            pthread_mutex_lock(&conn->ctx->mu);
+            conn->max_msg = WP_MIN(conn->opts.max_message, conn_max_message(conn->core));
+            pthread_mutex_unlock(&conn->ctx->mu);
             session_event(conn, WP_EV_AUTHENTICATED, &ev);
             (void)ctx_deliver(conn->ctx, &ev);
             break;
@@ -674,11 +678,8 @@ wp_status session_attach(struct wp_conn *conn, int fd, bool is_initiator, wp_err
     char remote[WP_ADDRESS_STR] = "";
     if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
         net_format_addr(&ss, sl, remote, sizeof remote);
-    size_t engine_max = conn_max_message(conn->core);
     pthread_mutex_lock(&ctx->mu);
     memcpy(conn->remote, remote, sizeof remote);
-    if (engine_max < conn->max_msg)
-        conn->max_msg = engine_max;
     pthread_mutex_unlock(&ctx->mu);
     conn->state = RT_HANDSHAKE;
     conn->last_rx_ms = now;
