@@ -36,6 +36,7 @@
 #define RT_KEEPCNT 3
 #define RT_DEFAULT_SENDQ (1u << 20)
 #define RT_EMFILE_BACKOFF_MS 100
+#define RT_LINGER_MS 5000 /* how long to wait for the peer's FIN after a clean close */
 
 enum cmd_type {
     CMD_SEND = 1,
@@ -87,11 +88,13 @@ struct wp_conn {
     bool we_closed;         /* conn_close() given to the engine */
     bool peer_closed;       /* engine reported the peer's authenticated close */
     bool rx_eof;
+    bool shut_wr;           /* both close_notify done: FIN sent, waiting for the peer's */
     bool trust_waiting;     /* PEER_IDENTITY answered with WP_TRUST_DEFER */
     bool id_mismatch;       /* rejected because of opts.expected_peer */
     bool is_linked;         /* in ctx->conns */
     bool is_aborted;        /* reset the socket when closing it */
     int64_t connect_deadline;
+    int64_t linger_deadline;    /* after shut_wr: give up waiting for the peer's FIN */
     int64_t last_rx_ms;
     struct cmd *sq_head, *sq_tail; /* sends not yet given to the engine */
     uint8_t *stash;                /* received bytes the engine has not taken yet */

@@ -555,6 +555,8 @@ static void rearm(struct wp_conn *conn)
         if (c >= 0 && (d < 0 || c < d))
             d = c;
     }
+    if (conn->shut_wr && (d < 0 || conn->linger_deadline < d))
+        d = conn->linger_deadline;
     if (conn->opts.idle_timeout_ms && conn->state >= RT_HANDSHAKE) {
         int64_t i = conn->last_rx_ms + conn->opts.idle_timeout_ms;
         if (d < 0 || i < d)
@@ -595,8 +597,21 @@ void session_pump(struct wp_conn *conn)
         return;
     }
     if (conn->we_closed && conn->peer_closed && !conn_output_pending(conn->core)) {
-        session_finish(conn, WP_OK, 0, "");
-        return;
+        /*
+         * Both close_notify are through. Send FIN and wait for the peer's:
+         * a peer that closes TCP without an alert has authenticated every
+         * record up to our close_notify, so WP_OK then means delivered; if
+         * it failed on our data, its alert arrives first.
+         */
+        if (!conn->shut_wr) {
+            conn->shut_wr = true;
+            conn->linger_deadline = loop_now_ms() + RT_LINGER_MS;
+            (void)shutdown(conn->w.fd, SHUT_WR);
+        }
+        if (conn->rx_eof) {
+            session_finish(conn, WP_OK, 0, "");
+            return;
+        }
     }
     update_interest(conn);
     rearm(conn);
@@ -634,6 +649,11 @@ static void on_timer(struct timer *t, int64_t now_ms)
         now_ms >= conn->connect_deadline) {
         session_fail(conn, WP_ETIMEDOUT, "connect to %s port %u timed out after %u ms",
                      conn->host ? conn->host : "?", conn->port, conn->opts.connect_timeout_ms);
+        return;
+    }
+    if (conn->shut_wr && now_ms >= conn->linger_deadline) {
+        /* Our data and both close_notify went through; the peer just keeps TCP open. */
+        session_finish(conn, WP_OK, 0, "");
         return;
     }
     if (conn->opts.idle_timeout_ms && conn->state >= RT_HANDSHAKE &&
