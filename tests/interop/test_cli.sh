@@ -108,7 +108,8 @@ tamper)
     RC=0
     "$W" connect "127.0.0.1:$RPORT" --home "$tmp/b" --expect "$FA" <"$tmp/in" >/dev/null \
         2>"$tmp/c.err" || RC=$?
-    [ "$RC" != 0 ] || fail "connect succeeded through a tampering relay"
+    # The sender's status is not asserted: the failing listener closes with
+    # unread data, the kernel resets, and its abort alert may be lost.
     wait_exit "$LPID"
     expect_rc 1 listen
     expect_in "$tmp/l.err" '"status":"WP_EINTEGRITY"'
