@@ -125,18 +125,20 @@ WP_NODISCARD wp_status crypto_ecdsa_verify_der(const crypto_ec_key *pub, const v
 
 /*
  * PKCS#8 PEM of a private key. With a passphrase (non-NULL, non-empty) the
- * PEM is "ENCRYPTED PRIVATE KEY": PBES2 with PBKDF2-HMAC-SHA256 (2048
- * iterations, 8-byte random salt; OpenSSL 3.0's encoder default) and
- * AES-256-CBC. An empty passphrase means no encryption. *out_pem is
- * NUL-terminated, allocated with wp_malloc; free it with
+ * PEM is "ENCRYPTED PRIVATE KEY": PBES2 with scrypt (N = 2^15, r = 7,
+ * p = 1, 16-byte random salt) and AES-256-CBC (random IV); `openssl pkey`
+ * reads it. (r = 7, not 8: OpenSSL 3.0 reads and writes scrypt only within
+ * 32 MiB; see ossl_pem.c.) An empty passphrase means no encryption.
+ * *out_pem is NUL-terminated, allocated with wp_malloc; free it with
  * wp_free_secret(*out_pem, *out_len + 1).
  */
 WP_NODISCARD wp_status crypto_ec_to_pem(const crypto_ec_key *k, const char *passphrase,
                                         char **out_pem, size_t *out_len, wp_err *err);
 /*
- * Parse a PKCS#8 PEM private key. WP_EPASSPHRASE when it is encrypted and
- * passphrase is NULL or wrong; WP_ECORRUPT when it is malformed or not a
- * P-256 key.
+ * Parse a PKCS#8 PEM private key, plain or encrypted: PBES2 with scrypt as
+ * written above, or with PBKDF2 as earlier wipeer (OpenSSL's encoder
+ * default) wrote it. WP_EPASSPHRASE when it is encrypted and passphrase is
+ * NULL or wrong; WP_ECORRUPT when it is malformed or not a P-256 key.
  */
 WP_NODISCARD wp_status crypto_ec_from_pem(const char *pem, size_t pem_len, const char *passphrase,
                                           crypto_ec_key **out, wp_err *err);

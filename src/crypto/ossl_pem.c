@@ -1,21 +1,137 @@
 /*
  * ossl_pem.c - PKCS#8 PEM encoding and decoding of P-256 private keys on
- * OpenSSL 3 (OSSL_ENCODER / OSSL_DECODER). See crypto.h.
+ * OpenSSL 3 (OSSL_ENCODER, PKCS#8/PBES2 for the encrypted form,
+ * OSSL_DECODER). See crypto.h.
  */
 #include "internal.h"
+
+#include <limits.h>
 
 #include <openssl/core_names.h>
 #include <openssl/decoder.h>
 #include <openssl/encoder.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/x509.h>
 
 #include "crypto/ossl_int.h"
+
+/*
+ * scrypt for encrypted identity keys. OpenSSL 3.0 caps scrypt memory at
+ * 32 MiB (SCRYPT_MAX_MEM) both when it builds the parameters
+ * (PKCS5_pbe2_set_scrypt) and when OSSL_DECODER decrypts, and it needs
+ * 128 * r * (N + p + 2) bytes: N = 2^15 with r = 8 is 3 KiB over and could
+ * neither be written nor read. r = 7 is the largest block size that fits
+ * with N = 2^15 (28 MiB, about 0.1 s here).
+ */
+#define PEM_SCRYPT_N ((uint64_t)1 << 15)
+#define PEM_SCRYPT_R 7
+#define PEM_SCRYPT_P 1
+#define PEM_SALT_LEN 16
+#define PEM_IV_LEN 16 /* AES-CBC */
+
+/* Unencrypted PKCS#8 of k as "PEM" or "DER", from OSSL_ENCODER; *out wiped by the caller. */
+static wp_status encode_plain(const crypto_ec_key *k, const char *type, unsigned char **out,
+                              size_t *out_len, wp_err *err)
+{
+    wp_status rc = WP_OK;
+    OSSL_ENCODER_CTX *ectx = NULL;
+    *out = NULL;
+    *out_len = 0;
+    ectx = OSSL_ENCODER_CTX_new_for_pkey(ossl_ec_pkey(k), EVP_PKEY_KEYPAIR, type,
+                                         "PrivateKeyInfo", NULL);
+    if (ectx == NULL || OSSL_ENCODER_CTX_get_num_encoders(ectx) == 0) {
+        rc = ossl_fail(err, "no PKCS#8 encoder for EC keys");
+        goto out;
+    }
+    if (OSSL_ENCODER_to_data(ectx, out, out_len) != 1 || *out == NULL || *out_len == 0) {
+        rc = ossl_fail(err, "OSSL_ENCODER_to_data PKCS#8");
+        goto out;
+    }
+out:
+    OSSL_ENCODER_CTX_free(ectx);
+    return rc;
+}
+
+/*
+ * EncryptedPrivateKeyInfo PEM of k: PBES2, scrypt, AES-256-CBC. The
+ * PrivateKeyInfo is built here rather than by EVP_PKEY2PKCS8, which in 3.0
+ * frees its DER copy of the key without cleansing it.
+ */
+static wp_status encode_scrypt(const crypto_ec_key *k, const char *pass, unsigned char **out,
+                               size_t *out_len, wp_err *err)
+{
+    wp_status rc = WP_OK;
+    unsigned char *der = NULL;
+    size_t der_len = 0;
+    PKCS8_PRIV_KEY_INFO *p8 = NULL;
+    EVP_CIPHER *cbc = NULL;
+    X509_ALGOR *pbe = NULL;
+    X509_SIG *enc = NULL;
+    BIO *bio = NULL;
+    uint8_t salt[PEM_SALT_LEN], iv[PEM_IV_LEN];
+    char *mem = NULL;
+    *out = NULL;
+    *out_len = 0;
+    if ((rc = encode_plain(k, "DER", &der, &der_len, err)) != WP_OK)
+        goto out;
+    const unsigned char *p = der;
+    if (der_len > LONG_MAX || (p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)der_len)) == NULL ||
+        p != der + der_len) {
+        rc = ossl_fail(err, "d2i_PKCS8_PRIV_KEY_INFO of our own key");
+        goto out;
+    }
+    if ((cbc = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL)) == NULL ||
+        EVP_CIPHER_get_iv_length(cbc) != PEM_IV_LEN) {
+        rc = ossl_fail(err, "fetch AES-256-CBC");
+        goto out;
+    }
+    if ((rc = crypto_random(salt, sizeof salt, err)) != WP_OK ||
+        (rc = crypto_random(iv, sizeof iv, err)) != WP_OK)
+        goto out;
+    if ((pbe = PKCS5_pbe2_set_scrypt(cbc, salt, (int)sizeof salt, iv, PEM_SCRYPT_N, PEM_SCRYPT_R,
+                                     PEM_SCRYPT_P)) == NULL) {
+        rc = ossl_fail(err, "PKCS5_pbe2_set_scrypt");
+        goto out;
+    }
+    /* Encrypts a DER copy of p8 (cleansed after use); pbe is ours until it succeeds. */
+    if ((enc = PKCS8_set0_pbe_ex(pass, (int)WP_MIN(strlen(pass), (size_t)INT_MAX), p8, pbe, NULL, NULL)) == NULL) {
+        rc = ossl_fail(err, "PKCS8_set0_pbe_ex scrypt");
+        goto out;
+    }
+    pbe = NULL;
+    if ((bio = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_PKCS8(bio, enc) != 1) {
+        rc = ossl_fail(err, "PEM_write_bio_PKCS8");
+        goto out;
+    }
+    long n = BIO_get_mem_data(bio, &mem);
+    if (n <= 0 || mem == NULL) {
+        rc = ossl_fail(err, "BIO_get_mem_data");
+        goto out;
+    }
+    if ((*out = OPENSSL_malloc((size_t)n)) == NULL) {
+        rc = err_set(err, WP_ENOMEM, "crypto_ec_to_pem: out of memory");
+        ERR_clear_error();
+        goto out;
+    }
+    memcpy(*out, mem, (size_t)n);
+    *out_len = (size_t)n;
+out:
+    BIO_free(bio);
+    X509_SIG_free(enc);
+    X509_ALGOR_free(pbe);
+    EVP_CIPHER_free(cbc);
+    PKCS8_PRIV_KEY_INFO_free(p8); /* cleanses the key octets */
+    if (der != NULL)
+        OPENSSL_clear_free(der, der_len);
+    return rc;
+}
 
 wp_status crypto_ec_to_pem(const crypto_ec_key *k, const char *passphrase, char **out_pem,
                            size_t *out_len, wp_err *err)
 {
     wp_status rc = WP_OK;
-    OSSL_ENCODER_CTX *ectx = NULL;
     unsigned char *data = NULL;
     size_t len = 0;
     char *pem = NULL;
@@ -24,28 +140,12 @@ wp_status crypto_ec_to_pem(const crypto_ec_key *k, const char *passphrase, char 
     *out_pem = NULL;
     *out_len = 0;
     bool encrypt = passphrase != NULL && passphrase[0] != '\0';
-    ectx = OSSL_ENCODER_CTX_new_for_pkey(ossl_ec_pkey(k), EVP_PKEY_KEYPAIR, "PEM",
-                                         "PrivateKeyInfo", NULL);
-    if (ectx == NULL || OSSL_ENCODER_CTX_get_num_encoders(ectx) == 0) {
-        rc = ossl_fail(err, "no PKCS#8 PEM encoder for EC keys");
+    if (encrypt)
+        rc = encode_scrypt(k, passphrase, &data, &len, err);
+    else
+        rc = encode_plain(k, "PEM", &data, &len, err);
+    if (rc != WP_OK)
         goto out;
-    }
-    /*
-     * PBES2 with AES-256-CBC; OpenSSL 3.0's encoder derives the key with
-     * PBKDF2-HMAC-SHA256, 2048 iterations, random 8-byte salt,
-     * random 16-byte IV (checked with openssl asn1parse).
-     */
-    if (encrypt &&
-        (OSSL_ENCODER_CTX_set_cipher(ectx, "AES-256-CBC", NULL) != 1 ||
-         OSSL_ENCODER_CTX_set_passphrase(ectx, (const unsigned char *)passphrase,
-                                         strlen(passphrase)) != 1)) {
-        rc = ossl_fail(err, "PEM encryption setup");
-        goto out;
-    }
-    if (OSSL_ENCODER_to_data(ectx, &data, &len) != 1 || data == NULL || len == 0) {
-        rc = ossl_fail(err, "OSSL_ENCODER_to_data PKCS#8 PEM");
-        goto out;
-    }
     if (len > SIZE_MAX - 1 || (pem = wp_malloc(len + 1)) == NULL) {
         rc = err_set(err, WP_ENOMEM, "crypto_ec_to_pem: out of memory");
         goto out;
@@ -57,7 +157,6 @@ wp_status crypto_ec_to_pem(const crypto_ec_key *k, const char *passphrase, char 
 out:
     if (data != NULL)
         OPENSSL_clear_free(data, len);
-    OSSL_ENCODER_CTX_free(ectx);
     return rc;
 }
 
