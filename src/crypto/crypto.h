@@ -35,6 +35,7 @@
 #define CRYPTO_AEAD_NONCE_LEN 12
 #define CRYPTO_AEAD_TAG_LEN 16
 #define CRYPTO_HKDF_MAX_OUT (255 * CRYPTO_SHA256_LEN)
+#define CRYPTO_PEM_PASS_MAX 1024 /* bytes; OpenSSL 3.0's PKCS#8 decoder reads no more */
 
 /* ---------------------------------------------------------------- random */
 
@@ -124,12 +125,13 @@ WP_NODISCARD wp_status crypto_ecdsa_verify_der(const crypto_ec_key *pub, const v
                                                size_t der_len, wp_err *err);
 
 /*
- * PKCS#8 PEM of a private key. With a passphrase (non-NULL, non-empty) the
- * PEM is "ENCRYPTED PRIVATE KEY": PBES2 with scrypt (N = 2^15, r = 7,
- * p = 1, 16-byte random salt) and AES-256-CBC (random IV); `openssl pkey`
- * reads it. (r = 7, not 8: OpenSSL 3.0 reads and writes scrypt only within
- * 32 MiB; see ossl_pem.c.) An empty passphrase means no encryption.
- * *out_pem is NUL-terminated, allocated with wp_malloc; free it with
+ * PKCS#8 PEM of a private key. With a passphrase (non-NULL, non-empty, at
+ * most CRYPTO_PEM_PASS_MAX bytes, else WP_EINVAL) the PEM is "ENCRYPTED
+ * PRIVATE KEY": PBES2 with scrypt (N = 2^15, r = 7, p = 1, 16-byte random
+ * salt) and AES-256-CBC (random IV); `openssl pkey` reads it. (r = 7, not
+ * 8: OpenSSL 3.0 reads and writes scrypt only within 32 MiB; see
+ * ossl_pem.c.) An empty passphrase means no encryption. *out_pem is
+ * NUL-terminated, allocated with wp_malloc; free it with
  * wp_free_secret(*out_pem, *out_len + 1).
  */
 WP_NODISCARD wp_status crypto_ec_to_pem(const crypto_ec_key *k, const char *passphrase,

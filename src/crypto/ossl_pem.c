@@ -96,7 +96,7 @@ static wp_status encode_scrypt(const crypto_ec_key *k, const char *pass, unsigne
         goto out;
     }
     /* Encrypts a DER copy of p8 (cleansed after use); pbe is ours until it succeeds. */
-    if ((enc = PKCS8_set0_pbe_ex(pass, (int)WP_MIN(strlen(pass), (size_t)INT_MAX), p8, pbe, NULL, NULL)) == NULL) {
+    if ((enc = PKCS8_set0_pbe_ex(pass, (int)strlen(pass), p8, pbe, NULL, NULL)) == NULL) {
         rc = ossl_fail(err, "PKCS8_set0_pbe_ex scrypt");
         goto out;
     }
@@ -140,6 +140,9 @@ wp_status crypto_ec_to_pem(const crypto_ec_key *k, const char *passphrase, char 
     *out_pem = NULL;
     *out_len = 0;
     bool encrypt = passphrase != NULL && passphrase[0] != '\0';
+    /* Longer would encrypt fine and never decrypt (the decoder's buffer is 1024). */
+    if (encrypt && strlen(passphrase) > CRYPTO_PEM_PASS_MAX)
+        return err_set(err, WP_EINVAL, "passphrase longer than %d bytes", CRYPTO_PEM_PASS_MAX);
     if (encrypt)
         rc = encode_scrypt(k, passphrase, &data, &len, err);
     else

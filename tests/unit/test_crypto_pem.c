@@ -219,11 +219,42 @@ static void test_pem_pbkdf2_still_loads(void **state)
     assert_null(k);
 }
 
+/*
+ * OpenSSL 3.0's PKCS#8 decoder hands the passphrase callback a 1024-byte
+ * buffer: a longer passphrase would encrypt a key that can never be loaded
+ * again, so the encoder refuses it up front.
+ */
+static void test_pem_passphrase_length_limit(void **state)
+{
+    (void)state;
+    char pass[CRYPTO_PEM_PASS_MAX + 2];
+    crypto_ec_key *k = NULL, *back = NULL;
+    char *pem = NULL;
+    size_t len = 0;
+    memset(pass, 'x', sizeof pass - 1);
+    pass[CRYPTO_PEM_PASS_MAX] = '\0';
+    assert_status(crypto_ec_generate(&k, NULL), WP_OK);
+    assert_status(crypto_ec_to_pem(k, pass, &pem, &len, NULL), WP_OK);
+    assert_status(crypto_ec_from_pem(pem, len, pass, &back, NULL), WP_OK);
+    crypto_ec_free(back);
+    wp_free_secret(pem, len + 1);
+    pem = NULL;
+    pass[CRYPTO_PEM_PASS_MAX] = 'x';
+    pass[CRYPTO_PEM_PASS_MAX + 1] = '\0';
+    wp_err e;
+    err_clear(&e);
+    assert_status(crypto_ec_to_pem(k, pass, &pem, &len, &e), WP_EINVAL);
+    assert_int_equal(e.code, WP_EINVAL);
+    assert_null(pem);
+    crypto_ec_free(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pem_encrypted_is_scrypt),
         cmocka_unit_test(test_pem_pbkdf2_still_loads),
+        cmocka_unit_test(test_pem_passphrase_length_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
