@@ -36,6 +36,7 @@
 #define CRYPTO_AEAD_TAG_LEN 16
 #define CRYPTO_HKDF_MAX_OUT (255 * CRYPTO_SHA256_LEN)
 #define CRYPTO_PEM_PASS_MAX 1024 /* bytes; OpenSSL 3.0's PKCS#8 decoder reads no more */
+#define CRYPTO_PEM_MAX 65536     /* bytes of PEM text crypto_ec_from_pem accepts */
 
 /* ---------------------------------------------------------------- random */
 
@@ -140,7 +141,8 @@ WP_NODISCARD wp_status crypto_ec_to_pem(const crypto_ec_key *k, const char *pass
  * Parse a PKCS#8 PEM private key, plain or encrypted: PBES2 with scrypt as
  * written above, or with PBKDF2 as earlier wipeer (OpenSSL's encoder
  * default) wrote it. WP_EPASSPHRASE when it is encrypted and passphrase is
- * NULL or wrong; WP_ECORRUPT when it is malformed or not a P-256 key.
+ * NULL or wrong; WP_ECORRUPT when it is malformed, longer than
+ * CRYPTO_PEM_MAX bytes or not a P-256 key.
  */
 WP_NODISCARD wp_status crypto_ec_from_pem(const char *pem, size_t pem_len, const char *passphrase,
                                           crypto_ec_key **out, wp_err *err);

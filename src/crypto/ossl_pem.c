@@ -230,6 +230,10 @@ wp_status crypto_ec_from_pem(const char *pem, size_t pem_len, const char *passph
         ps.pass = NULL; /* an empty passphrase means none (as in crypto_ec_to_pem) */
     if (pem_len == 0)
         return err_set(err, WP_ECORRUPT, "empty PEM");
+    /* OSSL_DECODER_from_data truncates the length to int: bound it first. */
+    if (pem_len > CRYPTO_PEM_MAX)
+        return err_set(err, WP_ECORRUPT, "PEM of %zu bytes is longer than %d", pem_len,
+                       CRYPTO_PEM_MAX);
     dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "PEM", NULL, "EC", EVP_PKEY_KEYPAIR, NULL, NULL);
     if (dctx == NULL || OSSL_DECODER_CTX_get_num_decoders(dctx) == 0) {
         rc = ossl_fail(err, "no PEM decoder for EC keys");

@@ -249,12 +249,46 @@ static void test_pem_passphrase_length_limit(void **state)
     crypto_ec_free(k);
 }
 
+/*
+ * OSSL_DECODER_from_data casts the length to int: 2^32 + n bytes would be
+ * read as n (and 2^31..2^32-1 as "NUL-terminated"), so an over-long buffer
+ * must be refused before it gets there. Only the first n bytes of the
+ * buffer are real; with the length check they are never read at all.
+ */
+static void test_pem_length_limit(void **state)
+{
+    (void)state;
+    crypto_ec_key *k = NULL;
+    size_t n = strlen(k_pbkdf2_pem);
+    wp_err e;
+#if SIZE_MAX > UINT32_MAX
+    err_clear(&e);
+    size_t lie = ((size_t)1 << 32) + n;
+    assert_status(crypto_ec_from_pem(k_pbkdf2_pem, lie, k_pbkdf2_pass, &k, &e), WP_ECORRUPT);
+    assert_int_equal(e.code, WP_ECORRUPT);
+    assert_null(k);
+#endif
+    /* Up to CRYPTO_PEM_MAX bytes (here: the key, then blank lines) is fine. */
+    char *big = wp_malloc(CRYPTO_PEM_MAX + 1);
+    assert_non_null(big);
+    memset(big, '\n', CRYPTO_PEM_MAX + 1);
+    memcpy(big, k_pbkdf2_pem, n);
+    assert_status(crypto_ec_from_pem(big, CRYPTO_PEM_MAX, k_pbkdf2_pass, &k, NULL), WP_OK);
+    crypto_ec_free(k);
+    k = NULL;
+    assert_status(crypto_ec_from_pem(big, CRYPTO_PEM_MAX + 1, k_pbkdf2_pass, &k, NULL),
+                  WP_ECORRUPT);
+    assert_null(k);
+    wp_free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pem_encrypted_is_scrypt),
         cmocka_unit_test(test_pem_pbkdf2_still_loads),
         cmocka_unit_test(test_pem_passphrase_length_limit),
+        cmocka_unit_test(test_pem_length_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
