@@ -142,7 +142,8 @@ WP_NODISCARD wp_status crypto_ec_to_pem(const crypto_ec_key *k, const char *pass
  * written above, or with PBKDF2 as earlier wipeer (OpenSSL's encoder
  * default) wrote it. WP_EPASSPHRASE when it is encrypted and passphrase is
  * NULL or wrong; WP_ECORRUPT when it is malformed, longer than
- * CRYPTO_PEM_MAX bytes or not a P-256 key.
+ * CRYPTO_PEM_MAX bytes, not a P-256 key, or when the public key stored
+ * with it is not d*G.
  */
 WP_NODISCARD wp_status crypto_ec_from_pem(const char *pem, size_t pem_len, const char *passphrase,
                                           crypto_ec_key **out, wp_err *err);

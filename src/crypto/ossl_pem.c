@@ -215,13 +215,46 @@ out:
     return rc;
 }
 
+/*
+ * WP_OK if the public point stored with pkey (the file's, or d*G that
+ * OpenSSL computed when the file has none) is want; WP_ECORRUPT otherwise.
+ */
+static wp_status stored_pub_matches(EVP_PKEY *pkey, const uint8_t want[CRYPTO_P256_PUB_LEN],
+                                    wp_err *err)
+{
+    wp_status rc = WP_OK;
+    EC_POINT *q = NULL;
+    uint8_t enc[CRYPTO_P256_PUB_LEN], got[CRYPTO_P256_PUB_LEN];
+    size_t enc_len = 0;
+    const struct ossl_algs *a = ossl_algs(err);
+    if (a == NULL)
+        return WP_ECRYPTO;
+    /* The file may hold it compressed: compare points, not encodings. */
+    if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY, enc, sizeof enc,
+                                        &enc_len) != 1 ||
+        (q = EC_POINT_new(a->p256)) == NULL ||
+        EC_POINT_oct2point(a->p256, q, enc, enc_len, NULL) != 1 ||
+        EC_POINT_point2oct(a->p256, q, POINT_CONVERSION_UNCOMPRESSED, got, sizeof got, NULL) !=
+            sizeof got) {
+        rc = ossl_reject(err, WP_ECORRUPT, "PEM key has no readable P-256 public point");
+        goto out;
+    }
+    if (memcmp(got, want, sizeof got) != 0) {
+        rc = err_set(err, WP_ECORRUPT, "PEM public key does not match its private key");
+        goto out;
+    }
+out:
+    EC_POINT_free(q);
+    return rc;
+}
+
 wp_status crypto_ec_from_pem(const char *pem, size_t pem_len, const char *passphrase,
                              crypto_ec_key **out, wp_err *err)
 {
     wp_status rc = WP_OK;
     OSSL_DECODER_CTX *dctx = NULL;
     EVP_PKEY *pkey = NULL;
-    uint8_t d[CRYPTO_P256_SCALAR_LEN];
+    uint8_t d[CRYPTO_P256_SCALAR_LEN], pub[CRYPTO_P256_PUB_LEN];
     struct pass_state ps = {passphrase, false};
     if (WP_MISUSE(out == NULL || (pem == NULL && pem_len != 0)))
         return err_set(err, WP_EINVAL, "crypto_ec_from_pem: NULL argument");
@@ -256,13 +289,23 @@ wp_status crypto_ec_from_pem(const char *pem, size_t pem_len, const char *passph
     }
     /*
      * Rebuild the key from its scalar: this checks 0 < d < n and recomputes
-     * the public point, so a public key stored in the file is never trusted.
+     * the public point, so a public key stored in the file is never used,
+     * only checked.
      */
     if ((rc = p256_scalar(pkey, d, err)) != WP_OK)
         goto out;
     rc = crypto_ec_from_scalar(d, out, err);
     if (rc == WP_EINVAL)
         rc = err_set(err, WP_ECORRUPT, "PEM private scalar not in [1, n-1]");
+    if (rc != WP_OK)
+        goto out;
+    /* A stored public key that is not d*G means the file is damaged or forged. */
+    if ((rc = crypto_ec_public(*out, pub, err)) != WP_OK ||
+        (rc = stored_pub_matches(pkey, pub, err)) != WP_OK) {
+        crypto_ec_free(*out);
+        *out = NULL;
+        goto out;
+    }
 out:
     OPENSSL_cleanse(d, sizeof d);
     EVP_PKEY_free(pkey);

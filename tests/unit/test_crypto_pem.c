@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <cmocka.h>
 
 #include "internal.h"
@@ -80,6 +81,34 @@ static size_t pem_der(const char *pem, uint8_t *out, size_t cap)
         }
     }
     return n;
+}
+
+/* A one-block PEM of der, 64 base64 characters a line. */
+static void der_pem(const uint8_t *der, size_t n, const char *label, char *out, size_t cap)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0, col = 0;
+    int w = snprintf(out, cap, "-----BEGIN %s-----\n", label);
+    assert_true(w > 0 && (size_t)w < cap);
+    o = (size_t)w;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)der[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)der[i + 1] << 8;
+        if (i + 2 < n)
+            v |= der[i + 2];
+        assert_true(o + 6 < cap);
+        out[o++] = abc[(v >> 18) & 63];
+        out[o++] = abc[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? abc[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < n ? abc[v & 63] : '=';
+        if ((col += 4) == 64 || i + 3 >= n) {
+            out[o++] = '\n';
+            col = 0;
+        }
+    }
+    w = snprintf(out + o, cap - o, "-----END %s-----\n", label);
+    assert_true(w > 0 && (size_t)w < cap - o);
 }
 
 /* Offset of needle in hay, or SIZE_MAX. */
@@ -282,6 +311,48 @@ static void test_pem_length_limit(void **state)
     wp_free(big);
 }
 
+/*
+ * A PrivateKeyInfo whose ECPrivateKey carries a public key that is not d*G
+ * (here: another valid key's point) is corrupt. Loading it as d would
+ * silently give a different identity from the one the file claims.
+ */
+static void test_pem_public_key_mismatch(void **state)
+{
+    (void)state;
+    crypto_ec_key *k = NULL, *other = NULL, *back = NULL;
+    char *pem = NULL, forged[1024];
+    size_t len = 0;
+    uint8_t der[512], other_pub[65], k_pub[65];
+    static const uint8_t bitstring[] = {0x03, 0x42, 0x00, 0x04}; /* BIT STRING, 65-byte point */
+    assert_status(crypto_ec_generate(&k, NULL), WP_OK);
+    assert_status(crypto_ec_generate(&other, NULL), WP_OK);
+    assert_status(crypto_ec_public(k, k_pub, NULL), WP_OK);
+    assert_status(crypto_ec_public(other, other_pub, NULL), WP_OK);
+    assert_status(crypto_ec_to_pem(k, NULL, &pem, &len, NULL), WP_OK);
+    size_t n = pem_der(pem, der, sizeof der);
+    size_t at = find(der, n, bitstring, sizeof bitstring);
+    assert_int_not_equal(at, SIZE_MAX);
+    at += 3;
+    assert_true(at + 65 == n); /* the point ends the structure */
+    assert_memory_equal(der + at, k_pub, 65);
+    /* Unchanged, re-encoded by this test: loads (the test's PEM writer works). */
+    der_pem(der, n, "PRIVATE KEY", forged, sizeof forged);
+    assert_status(crypto_ec_from_pem(forged, strlen(forged), NULL, &back, NULL), WP_OK);
+    crypto_ec_free(back);
+    back = NULL;
+    /* Another key's public point in place of ours: corrupt. */
+    memcpy(der + at, other_pub, 65);
+    der_pem(der, n, "PRIVATE KEY", forged, sizeof forged);
+    wp_err e;
+    err_clear(&e);
+    assert_status(crypto_ec_from_pem(forged, strlen(forged), NULL, &back, &e), WP_ECORRUPT);
+    assert_int_equal(e.code, WP_ECORRUPT);
+    assert_null(back);
+    wp_free_secret(pem, len + 1);
+    crypto_ec_free(k);
+    crypto_ec_free(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_pem_pbkdf2_still_loads),
         cmocka_unit_test(test_pem_passphrase_length_limit),
         cmocka_unit_test(test_pem_length_limit),
+        cmocka_unit_test(test_pem_public_key_mismatch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
