@@ -1,6 +1,8 @@
 #!/bin/sh
-# Extra CI steps, run by .ci/run after `make test`.
+# Checks CI runs after the README's `make test`: packaging/ABI, then the
+# optional stages below when their scripts exist (TSan, fuzzing).
 set -eu
 cd "$(dirname "$0")/.."
+sh scripts/check-install.sh
 # The thread-safe runtime API under ThreadSanitizer (tests labelled tsan).
-scripts/tsan.sh build-tsan
+sh scripts/tsan.sh build-tsan
