@@ -50,7 +50,10 @@ WP_NODISCARD wp_status crypto_sha256(const void *in, size_t len, uint8_t out[CRY
 typedef struct crypto_hash crypto_hash;
 WP_NODISCARD wp_status crypto_hash_new(crypto_hash **out, wp_err *err);
 WP_NODISCARD wp_status crypto_hash_update(crypto_hash *h, const void *in, size_t len, wp_err *err);
-/* The digest of everything so far; h keeps running. */
+/*
+ * The digest of everything so far; h keeps running. Uses scratch state
+ * inside h, so like every call on h it must not run concurrently.
+ */
 WP_NODISCARD wp_status crypto_hash_peek(const crypto_hash *h, uint8_t out[CRYPTO_SHA256_LEN],
                                         wp_err *err);
 void crypto_hash_free(crypto_hash *h);
@@ -122,7 +125,9 @@ WP_NODISCARD wp_status crypto_ecdsa_verify_der(const crypto_ec_key *pub, const v
 
 /*
  * PKCS#8 PEM of a private key. With a passphrase (non-NULL, non-empty) the
- * PEM is "ENCRYPTED PRIVATE KEY" (PBES2: scrypt + AES-256-CBC). *out_pem is
+ * PEM is "ENCRYPTED PRIVATE KEY": PBES2 with PBKDF2-HMAC-SHA256 (2048
+ * iterations, 8-byte random salt; OpenSSL 3.0's encoder default) and
+ * AES-256-CBC. An empty passphrase means no encryption. *out_pem is
  * NUL-terminated, allocated with wp_malloc; free it with
  * wp_free_secret(*out_pem, *out_len + 1).
  */
@@ -164,5 +169,10 @@ WP_NODISCARD wp_status crypto_aead_seal(crypto_aead *a, const uint8_t nonce[CRYP
 WP_NODISCARD wp_status crypto_aead_open(crypto_aead *a, const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN],
                                         const uint8_t *aad, size_t aad_len, const uint8_t *ct,
                                         size_t ct_len, uint8_t *out, wp_err *err);
+
+/* ---------------------------------------------------------------- tests */
+
+/* True when this thread's OpenSSL error queue is empty (tests assert it). */
+bool crypto_err_queue_empty(void);
 
 #endif
