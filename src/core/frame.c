@@ -137,6 +137,9 @@ wp_status frame_dec_feed(struct frame_dec *d, const uint8_t *in, size_t len, siz
         rc = WP_AGAIN;
     }
     size_t n = WP_MIN((size_t)d->len - d->have, rbuf_remaining(&r));
+    /* §8: judge a first frame on its magic before taking the rest of it */
+    if (d->is_first && d->have < WP_MAGIC_LEN)
+        n = WP_MIN(n, WP_MAGIC_LEN - d->have);
     size_t from = d->have;
     rbuf_copy(&r, d->buf + d->have, n);
     d->have += n;
