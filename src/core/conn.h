@@ -124,8 +124,18 @@ void conn_output_done(struct conn *c, size_t n);
 /* How many bytes are waiting to be sent (for back-pressure). */
 size_t conn_output_pending(const struct conn *c);
 
-/* Seal one application message (<= conn_max_message()); WP_ESTATE before authentication. */
+/*
+ * Seal one application message (<= conn_max_message()) into the output.
+ * WP_ESTATE before authentication, WP_ECLOSED after conn_close (or when the
+ * record counter is exhausted: a close_notify is sent instead), WP_ETOOBIG
+ * above the peer's limit, WP_ENOMEM if the output cannot grow (none of these
+ * fail the conn); after a fatal error, its code.
+ */
 WP_NODISCARD wp_status conn_send(struct conn *c, const void *msg, size_t len);
+/*
+ * The largest message conn_send accepts: the peer's announced frame limit
+ * minus 17 once authenticated; before that the protocol minimum (4079).
+ */
 size_t conn_max_message(const struct conn *c);
 /*
  * Queue an authenticated close (close_notify) of our sending direction; no
@@ -150,9 +160,13 @@ bool conn_is_closed(const struct conn *c);
 const wp_err *conn_last_error(const struct conn *c);
 
 /*
- * Channel binding (docs/PROTOCOL.md "Exporter"): a value both ends derive
- * from the handshake, for pairing layers (PIN PAKE, numeric comparison).
- * Valid once the peer identity is known.
+ * Channel binding (docs/PROTOCOL.md §5.4): a value both ends derive from the
+ * handshake, for pairing layers (PIN PAKE, numeric comparison). Available
+ * from the moment the transcript through the responder's Finished is known:
+ * on the initiator when it reports CONN_EV_PEER_IDENTITY, on the responder
+ * once it has sent message 2 (so both can bind to it before deciding
+ * trust). WP_ESTATE before that and after a failure; WP_EINVAL unless
+ * 1 <= strlen(label) <= 200 and 1 <= out_len <= 8160.
  */
 WP_NODISCARD wp_status conn_exporter(const struct conn *c, const char *label, uint8_t *out,
                                      size_t out_len);

@@ -79,12 +79,45 @@ static void test_detects_change(void **state)
     vec_clear(&golden);
 }
 
+/* docs/PROTOCOL.md Appendix A quotes the suite 0x0001 vectors: they must be the file's. */
+static void test_spec_quotes_file(void **state)
+{
+    (void)state;
+    char path[1024], line[8192];
+    const char *dir = getenv("WP_TEST_DATA_DIR");
+    snprintf(path, sizeof path, "%s/../docs/PROTOCOL.md", dir ? dir : "tests");
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char doc[256 * 1024];
+    size_t n = fread(doc, 1, sizeof doc - 1, f);
+    fclose(f);
+    doc[n] = '\0';
+    snprintf(path, sizeof path, "%s/core/vectors/handshake.txt", dir ? dir : "tests");
+    f = fopen(path, "r");
+    assert_non_null(f);
+    bool in = false;
+    size_t checked = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '[')
+            in = strncmp(line, "[suite 0001]", 12) == 0;
+        if (!in || line[0] == '\n')
+            continue;
+        if (!strstr(doc, line))
+            fprintf(stderr, "PROTOCOL.md lacks: %s", line);
+        assert_non_null(strstr(doc, line));
+        checked++;
+    }
+    fclose(f);
+    assert_true(checked > 30);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_suite_aes),
         cmocka_unit_test(test_suite_chacha),
         cmocka_unit_test(test_detects_change),
+        cmocka_unit_test(test_spec_quotes_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
