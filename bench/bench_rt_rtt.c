@@ -5,7 +5,8 @@
  * callbacks answer on that thread) and in the application's poll loop
  * (wp_ctx_fd + wp_ctx_timeout_ms + wp_ctx_process, one more syscall per
  * message: the application's poll before the loop's epoll_wait). Median
- * and 99th percentile over N, for "same CPU" and "split".
+ * and 99th percentile over N, for "same CPU" and "split". For context,
+ * OpenSSL TLS 1.3 (blocking SSL_write + SSL_read) against the same raw TCP.
  *   bench_rt_rtt [round trips, default 20000]
  */
 #include "bench_net.h"
