@@ -438,7 +438,9 @@ typedef struct wp_conn_opts {
      *  send is the smaller of this and the peer's own limit. */
     uint32_t max_message;
     uint32_t send_queue_max; /**< bytes queued but not yet on the socket before
-                                  wp_conn_send says WP_EFULL; 0 = 1 MiB */
+                                  wp_conn_send says WP_EFULL; 0 = 256 KiB. A
+                                  message that fits the limit is always taken
+                                  into an empty queue. */
     void *user;              /**< delivered as wp_event.conn_user */
 } wp_conn_opts;
 

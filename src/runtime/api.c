@@ -179,13 +179,22 @@ wp_status wp_conn_send(wp_conn *conn, const void *data, size_t len)
     pthread_mutex_unlock(&ctx->mu);
     if (len > max)
         return WP_ETOOBIG;
+    bool on_loop = ctx_on_loop(ctx);
+    if (on_loop) {
+        pthread_mutex_lock(&ctx->mu);
+        rc = conn->status != WP_OK ? conn->status : conn->close_requested ? WP_ESTATE : WP_OK;
+        pthread_mutex_unlock(&ctx->mu);
+        if (rc != WP_OK)
+            return rc;
+        if (session_send_direct(conn, data, len, &rc))
+            return rc;
+    }
     struct cmd *c = new_cmd(CMD_SEND, conn, len);
     if (!c)
         return WP_ENOMEM;
     if (len)
         memcpy(c->data, data, len);
     c->len = len;
-    bool on_loop = ctx_on_loop(ctx);
     bool was_empty = false;
     pthread_mutex_lock(&ctx->mu);
     if (conn->status != WP_OK)

@@ -34,7 +34,7 @@
 #define RT_DEFAULT_KEEPIDLE_S 60u
 #define RT_KEEPINTVL_S 10
 #define RT_KEEPCNT 3
-#define RT_DEFAULT_SENDQ (1u << 20)
+#define RT_DEFAULT_SENDQ (256u * 1024)
 #define RT_EMFILE_BACKOFF_MS 100
 #define RT_LINGER_MS 5000 /* how long to wait for the peer's FIN after a clean close */
 
@@ -93,6 +93,7 @@ struct wp_conn {
     bool id_mismatch;       /* rejected because of opts.expected_peer */
     bool is_linked;         /* in ctx->conns */
     bool is_aborted;        /* reset the socket when closing it */
+    bool in_message;        /* a WP_EV_MESSAGE callback runs (its data is the engine's) */
     int64_t connect_deadline;
     int64_t linger_deadline;    /* after shut_wr: give up waiting for the peer's FIN */
     int64_t last_rx_ms;
@@ -207,6 +208,8 @@ wp_status session_watch(struct wp_conn *conn, int fd, uint32_t want, wp_err *err
 wp_status session_attach(struct wp_conn *conn, int fd, bool is_initiator, wp_err *err);
 void session_deliver_closed(struct wp_conn *conn);
 void session_queue_send(struct wp_conn *conn, struct cmd *c);
+/* Loop thread: seal now if nothing is queued; false when it must be queued instead. */
+bool session_send_direct(struct wp_conn *conn, const void *data, size_t len, wp_status *out_rc);
 void session_request_close(struct wp_conn *conn);
 void session_trust(struct wp_conn *conn, bool accept);
 /* Fill the common parts of an event for conn. */

@@ -367,7 +367,9 @@ static void process_events(struct wp_conn *conn)
             session_event(conn, WP_EV_MESSAGE, &ev);
             ev.data = cev.data;
             ev.len = cev.len;
+            conn->in_message = true; /* ev.data lives in the engine: no engine calls now */
             (void)ctx_deliver(conn->ctx, &ev);
+            conn->in_message = false;
             break;
         case CONN_EV_CLOSED:
             on_engine_closed(conn, cev.reason);
@@ -463,10 +465,23 @@ static void read_in(struct wp_conn *conn)
 
 static void unaccount(struct wp_conn *conn, size_t sealed)
 {
-    bool fire = false;
     pthread_mutex_lock(&conn->ctx->mu);
     conn->q_bytes -= sealed;
-    if (conn->want_writable && conn->q_bytes <= conn->opts.send_queue_max / 2) {
+    pthread_mutex_unlock(&conn->ctx->mu);
+}
+
+/*
+ * WP_EV_WRITABLE once a sender saw WP_EFULL and both places a message can
+ * wait (the command queue, and the engine's output not yet on the socket)
+ * are down to half the bound.
+ */
+static void check_writable(struct wp_conn *conn)
+{
+    bool fire = false;
+    size_t half = conn->opts.send_queue_max / 2;
+    size_t out = conn_output_pending(conn->core);
+    pthread_mutex_lock(&conn->ctx->mu);
+    if (conn->want_writable && conn->q_bytes <= half && out <= half) {
         conn->want_writable = false;
         fire = true;
     }
@@ -514,7 +529,7 @@ static void maybe_close(struct wp_conn *conn)
         engine_failed(conn, rc);
 }
 
-static void write_out(struct wp_conn *conn)
+static void write_socket(struct wp_conn *conn)
 {
     for (;;) {
         seal_pending(conn);
@@ -539,6 +554,13 @@ static void write_out(struct wp_conn *conn)
         if ((size_t)n < len)
             return; /* the socket buffer is full: wait for LOOP_OUT */
     }
+}
+
+static void write_out(struct wp_conn *conn)
+{
+    write_socket(conn);
+    if (conn->state < RT_CLOSING)
+        check_writable(conn);
 }
 
 /* ---------------------------------------------------------------- pump */
@@ -714,6 +736,34 @@ wp_status session_watch(struct wp_conn *conn, int fd, uint32_t want, wp_err *err
 }
 
 /* ---------------------------------------------------------------- commands */
+
+bool session_send_direct(struct wp_conn *conn, const void *data, size_t len, wp_status *out_rc)
+{
+    /*
+     * On the loop thread, with nothing queued before it, a message is sealed
+     * straight from the caller's buffer into the engine's output: no copy,
+     * no allocation. That output is then the bounded queue: once it holds
+     * send_queue_max bytes not yet on the socket, WP_EFULL.
+     */
+    if (conn->state != RT_OPEN || conn->sq_head || conn->has_close_pending || conn->we_closed ||
+        conn->in_message)
+        return false;
+    size_t out = conn_output_pending(conn->core);
+    if (out && out + len > conn->opts.send_queue_max) {
+        pthread_mutex_lock(&conn->ctx->mu);
+        conn->want_writable = true;
+        pthread_mutex_unlock(&conn->ctx->mu);
+        *out_rc = WP_EFULL;
+        return true;
+    }
+    wp_status rc = conn_send(conn->core, data, len);
+    if (rc != WP_OK && rc != WP_ETOOBIG)
+        engine_failed(conn, rc);
+    if (rc == WP_OK)
+        session_mark_dirty(conn);
+    *out_rc = rc;
+    return true;
+}
 
 void session_queue_send(struct wp_conn *conn, struct cmd *c)
 {
