@@ -227,6 +227,46 @@ EOF
     done
     expect_in "$tmp/l.err" '"status":"WP_OK"'
     ;;
+keep_open)
+    # --keep-open serves connections one after another; --no-stdin only
+    # receives. Each connector still ends with exit 0.
+    start_listener --accept-any --keep-open --no-stdin
+    for i in 1 2 3; do
+        RC=0
+        echo "line $i" | "$W" connect "127.0.0.1:$LPORT" --home "$tmp/b" >/dev/null \
+            2>"$tmp/c$i.err" || RC=$?
+        expect_rc 0 "connect $i"
+    done
+    kill -0 "$LPID" 2>/dev/null || fail "listener exited despite --keep-open"
+    kill "$LPID"
+    wait_exit "$LPID" 10
+    [ "$(cat "$tmp/l.out")" = "$(printf 'line 1\nline 2\nline 3')" ] || fail "keep-open output"
+    [ "$(grep -c '"event":"authenticated"' "$tmp/l.err")" = 3 ] || fail "3 authentications"
+    ;;
+ipv6)
+    # Listen on ::1, connect to [::1]:PORT (skipped where IPv6 loopback is off).
+    if ! /usr/bin/python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
+        2>/dev/null; then
+        echo "skip: no IPv6 loopback"
+        exit 0
+    fi
+    "$W" listen --home "$tmp/a" --bind ::1 --json --allow "$FB" </dev/null >"$tmp/l.out" \
+        2>"$tmp/l.err" &
+    LPID=$!
+    pids+=("$LPID")
+    for _ in $(seq 100); do
+        LPORT=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$tmp/l.err" 2>/dev/null || true)
+        [ -n "$LPORT" ] && break
+        sleep 0.1
+    done
+    RC=0
+    echo v6 | "$W" connect "[::1]:$LPORT" --home "$tmp/b" --json >/dev/null 2>"$tmp/c.err" || RC=$?
+    expect_rc 0 connect
+    wait_exit "$LPID"
+    expect_rc 0 listen
+    [ "$(cat "$tmp/l.out")" = v6 ] || fail "ipv6 message"
+    expect_in "$tmp/c.err" '"remote":"\[::1\]:'
+    ;;
 usage)
     for args in "listen --bogus" "listen --port 70000" "listen --allow nothex" "connect" \
         "connect nohost" "connect ::1:5" "connect 127.0.0.1:0" "connect h:1 --expect 12" \
