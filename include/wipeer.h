@@ -323,9 +323,21 @@ WP_API bool wp_fingerprint_equal(const wp_fingerprint *a, const wp_fingerprint *
  *
  * A wp_conn handle is valid from wp_connect (or its WP_EV_CONNECTED event)
  * until the WP_EV_CLOSED callback returns; the context frees it then. Other
- * threads must not use a handle after that: synchronise with your CLOSED
- * handler (e.g. under your own lock). A wp_listener handle is valid until
- * wp_listener_close or wp_ctx_free.
+ * threads must not use a handle after that. The simple pattern: keep your
+ * per-connection state under your own lock, set a "closed" flag in the
+ * WP_EV_CLOSED handler under that lock, and call wp_conn_* from other
+ * threads only under it while the flag is clear (hold it across wp_connect
+ * too: a refused connection can end before wp_connect returns). The
+ * library never holds its own lock while calling you, so this cannot
+ * deadlock. A wp_listener handle is valid until wp_listener_close or
+ * wp_ctx_free.
+ *
+ * Sending: a message sent on the loop thread (from a callback) is sealed
+ * at once from your buffer; from another thread it is copied into the
+ * context's command queue. Either way at most send_queue_max bytes wait
+ * per connection (WP_EFULL beyond). Receiving: messages are delivered
+ * synchronously; a slow callback stops the loop reading, and TCP flow
+ * control slows the sender down, so nothing piles up without bound.
  */
 
 /** A context: one event loop, its connections and listeners. */
