@@ -219,7 +219,7 @@ static void tls_handshake(void *p)
 {
     struct tls_bench *t = p;
     SSL *c = SSL_new(t->client), *s = SSL_new(t->server);
-    BIO *bc, *bs;
+    BIO *bc = NULL, *bs = NULL;
     CHECK(c && s && BIO_new_bio_pair(&bc, 0, &bs, 0), "SSL_new");
     SSL_set_bio(c, bc, bc);
     SSL_set_bio(s, bs, bs);
@@ -277,7 +277,7 @@ int main(int argc, char **argv)
 
     /* wipeer: identities generated once, fresh ephemerals every handshake */
     struct wp_bench w;
-    crypto_ec_key *ia, *ib;
+    crypto_ec_key *ia = NULL, *ib = NULL;
     memset(&w, 0, sizeof w);
     CHECK(crypto_ec_generate(&ia, NULL) == WP_OK && crypto_ec_generate(&ib, NULL) == WP_OK,
           "identity");
