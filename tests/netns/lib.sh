@@ -54,8 +54,8 @@ skip() { log "SKIP: $*"; WP_STATUS=skip; exit 77; }
 pass() { log "PASS: $*"; WP_STATUS=pass; exit 0; }
 
 # ------------------------------------------------------------ cleanup
-# stop_pid PID: TERM, wait up to 3 s, then KILL; reap it. Only for our PIDs.
-stop_pid() {
+# wp_stop PID: TERM, wait up to 3 s, then KILL; reap it. Only for our PIDs.
+wp_stop() {
   local pid=$1 i
   kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
   kill -TERM "$pid" 2>/dev/null || true
@@ -77,7 +77,7 @@ wp_cleanup() {
   trap - EXIT INT TERM
   set +e
   if [ -n "$WP_WATCHDOG" ]; then kill "$WP_WATCHDOG" 2>/dev/null; wait "$WP_WATCHDOG" 2>/dev/null; fi
-  for ((i = ${#WP_PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${WP_PIDS[$i]}"; done
+  for ((i = ${#WP_PIDS[@]} - 1; i >= 0; i--)); do wp_stop "${WP_PIDS[$i]}"; done
   for name in "${WP_NS[@]}"; do ip netns del "$WP_TAG-$name" 2>/dev/null; done
   if [ "$WP_STATUS" = fail ] || { [ "$rc" != 0 ] && [ "$rc" != 77 ]; }; then
     for name in "${WP_LOGS[@]}"; do
@@ -233,6 +233,27 @@ run() {
   ip netns exec "$WP_TAG-$n" "$@" >"$WP_TMP/$name.log" 2>&1 </dev/null
 }
 
+# forget_pid PID: drop a reaped PID from the cleanup list (it may be reused).
+forget_pid() {
+  local p keep=()
+  for p in "${WP_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+  WP_PIDS=("${keep[@]}")
+}
+
+# stop_pid PID: stop a spawned process now (TERM, then KILL after 3 s).
+stop_pid() { wp_stop "$1"; forget_pid "$1"; }
+
+# wait_exit PID SECS: wait until a spawned process exits by itself, reap it
+# and set WP_RC to its exit status; fail after SECS.
+WP_RC=0
+wait_exit() {
+  wait_for "$2" "process $1 to exit" wp_exited "$1"
+  WP_RC=0
+  wait "$1" || WP_RC=$?
+  forget_pid "$1"
+}
+wp_exited() { ! kill -0 "$1" 2>/dev/null || [ "$(ps -o stat= -p "$1" | cut -c1)" = Z ]; }
+
 # logfile NAME: path of a spawned process's log.
 logfile() { echo "$WP_TMP/$1.log"; }
 
@@ -272,14 +293,14 @@ loss_report() {
 }
 
 # ------------------------------------------------------------ avahi
-# avahi_start NS: private dbus-daemon + avahi-daemon serving wp0 in NS.
-# Waits until Avahi has claimed its host name (Server startup complete).
+# dbus_start NS: a private D-Bus "system" bus for NS's avahi-daemon and its
+# clients (socket $WP_TMP/avahi-NS/bus; never /run/dbus). Idempotent.
 declare -A WP_AVAHI_BUS=()
 declare -A WP_AVAHI_PID=()
-avahi_start() {
+dbus_start() {
   local n=$1 dir="$WP_TMP/avahi-$1"
+  [ -z "${WP_AVAHI_BUS[$n]:-}" ] || return 0
   require_cmd dbus-daemon dbus
-  require_cmd avahi-daemon avahi-daemon
   mkdir -p "$dir"
   cat >"$dir/bus.conf" <<EOF
 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -296,10 +317,18 @@ avahi_start() {
   </policy>
 </busconfig>
 EOF
-  # --nopidfile: never touch /run/dbus/pid; the socket lives in $dir.
+  # --nopidfile: never touch /run/dbus/pid. No network socket: host namespace.
   spawn - "dbus-$n" dbus-daemon --config-file="$dir/bus.conf" --nofork --nopidfile
   wait_for 5 "dbus-daemon socket $dir/bus" test -S "$dir/bus"
   WP_AVAHI_BUS[$n]="unix:path=$dir/bus"
+}
+
+# avahi_start NS: dbus_start NS, then avahi-daemon serving wp0 in NS. Waits
+# until Avahi has claimed its host name wp<pid>-NS.local.
+avahi_start() {
+  local n=$1 dir="$WP_TMP/avahi-$1"
+  require_cmd avahi-daemon avahi-daemon
+  dbus_start "$n"
   cat >"$dir/avahi-daemon.conf" <<EOF
 [server]
 host-name=wp$$-$n
@@ -326,6 +355,9 @@ EOF
   WP_AVAHI_PID[$n]=$LAST_PID
   wait_line "avahi-$n" 'Server startup complete' 10
 }
+
+# avahi_stop NS: stop NS's avahi-daemon (its dbus-daemon stays).
+avahi_stop() { stop_pid "${WP_AVAHI_PID[$1]}"; }
 
 avahi_env() { echo "DBUS_SYSTEM_BUS_ADDRESS=${WP_AVAHI_BUS[$1]}"; }
 # nsx_avahi NS CMD...: run CMD in NS, talking to NS's avahi-daemon.
