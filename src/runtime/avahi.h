@@ -16,10 +16,14 @@
  * event callbacks, the avb_* calls) runs on the loop's thread; nothing here
  * is thread-safe.
  *
- * Blocking: avb_probe() and avb_new() make synchronous D-Bus calls (the
- * client library asks the daemon for its state and version). They return
- * at once when the bus or the daemon is absent; a wedged daemon can hold
- * them for libdbus's reply timeout (25 s). All other calls never block.
+ * Blocking: avahi-client makes a synchronous D-Bus round trip to the local
+ * daemon whenever it creates or frees an object: in avb_probe, avb_new,
+ * avb_register, avb_unregister, avb_browse, avb_browse_stop, avb_free, and
+ * inside avb_watch_ready when a new instance gets its resolver. Each takes
+ * well under a millisecond; a wedged daemon can hold one for libdbus's
+ * reply timeout (25 s). Waiting for the network never blocks: probing,
+ * announcing and resolving progress through the loop. avb_probe and
+ * avb_new return at once when the bus or the daemon is absent.
  *
  * Names follow Avahi's conventions: on a collision a service is renamed
  * with avahi_alternative_service_name() ("name #2", "name #3", ...).
@@ -116,9 +120,12 @@ enum avb_event_kind {
     AVB_EV_FOUND,          /* browse: ev->svc resolved for the first time */
     AVB_EV_UPDATED,        /* browse: ev->svc's host, port, addresses or TXT changed */
     AVB_EV_REMOVED,        /* browse: ev->svc gone (goodbye or expiry), last known data */
-    AVB_EV_FAILED,         /* ev->reg, ev->browse, or (both NULL) the whole backend
-                              failed; ev->err says why. A backend failure (daemon
-                              gone) is sticky: every later call returns it. */
+    AVB_EV_FAILED,         /* ev->err says why. ev->reg: that registration gave up.
+                              ev->browse with ev->name: that service could not be
+                              resolved (or memory ran out); the browse goes on.
+                              ev->browse alone: that browse stopped. Neither: the
+                              backend failed (daemon gone); sticky, every later
+                              call returns it. */
 };
 
 /* Valid only during the callback; every pointer is borrowed. */

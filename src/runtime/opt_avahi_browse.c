@@ -157,12 +157,13 @@ static wp_status txt_parse(const uint8_t *rdata, size_t len, struct avb_txt **ou
     return WP_OK;
 }
 
-static void emit_browse_error(avb_browser *br, wp_status st, const char *what)
+/* A problem with one service (name) or one step; the browse goes on. */
+static void emit_browse_error(avb_browser *br, const char *name, wp_status st, const char *what)
 {
     wp_err e;
     err_clear(&e);
     err_set(&e, st, "%s", what);
-    struct avb_event ev = {.kind = AVB_EV_FAILED, .browse = br, .err = &e};
+    struct avb_event ev = {.kind = AVB_EV_FAILED, .browse = br, .name = name, .err = &e};
     avb_emit(br->b, &ev);
 }
 
@@ -173,7 +174,7 @@ static void svc_emit(struct avb_svc *s, enum avb_event_kind kind)
     char *keys = NULL;
     size_t n_txt = 0;
     if (txt_parse(s->txt, s->txt_len, &txt, &n_txt, &keys) != WP_OK) {
-        emit_browse_error(s->br, WP_ENOMEM, "TXT of a found service");
+        emit_browse_error(s->br, s->name, WP_ENOMEM, "TXT of a found service");
         return;
     }
     struct avb_service view = {
@@ -212,7 +213,7 @@ static void svc_refresh(struct avb_svc *s)
     struct avb_addr *addrs = wp_calloc(n, sizeof *addrs);
     size_t n_addrs = 0;
     if (!addrs) {
-        emit_browse_error(s->br, WP_ENOMEM, "addresses of a found service");
+        emit_browse_error(s->br, s->name, WP_ENOMEM, "addresses of a found service");
         return;
     }
     for (struct avb_inst *i = s->insts; i; i = i->next) {
@@ -241,7 +242,7 @@ static void svc_refresh(struct avb_svc *s)
         wp_free(addrs);
         wp_free(host);
         wp_free(txt);
-        emit_browse_error(s->br, WP_ENOMEM, "a found service");
+        emit_browse_error(s->br, s->name, WP_ENOMEM, "a found service");
         return;
     }
     if (best->txt_len)
@@ -280,7 +281,7 @@ static void inst_resolve(struct avb_inst *i)
         wp_err e;
         err_clear(&e);
         wp_status st = avb_fail_code(&e, avahi_client_errno(s->br->b->client), "resolver");
-        emit_browse_error(s->br, st, e.detail);
+        emit_browse_error(s->br, s->name, st, e.detail);
     }
 }
 
@@ -291,7 +292,6 @@ static void resolver_cb(AvahiServiceResolver *r, AvahiIfIndex ifindex, AvahiProt
                         void *user)
 {
     struct avb_inst *i = user;
-    WP_UNUSED(proto);
     WP_UNUSED(name);
     WP_UNUSED(type);
     WP_UNUSED(domain);
@@ -301,8 +301,16 @@ static void resolver_cb(AvahiServiceResolver *r, AvahiIfIndex ifindex, AvahiProt
         /* Timed out (e.g. lost packets): a fresh resolver asks again. */
         avahi_service_resolver_free(r);
         i->res = NULL;
-        if (i->tries < RESOLVE_TRIES)
+        if (i->tries < RESOLVE_TRIES) {
             inst_resolve(i);
+        } else {
+            wp_err e;
+            err_clear(&e);
+            err_set(&e, WP_ETIMEDOUT, "'%s' (interface %d, %s): not resolved after %u tries",
+                    i->svc->name, (int)ifindex, proto == AVAHI_PROTO_INET6 ? "IPv6" : "IPv4",
+                    i->tries);
+            emit_browse_error(i->svc->br, i->svc->name, WP_ETIMEDOUT, e.detail);
+        }
         return;
     }
     struct avb_addr addr = {.ifindex = ifindex < 0 ? 0u : (uint32_t)ifindex};
@@ -333,7 +341,7 @@ static void resolver_cb(AvahiServiceResolver *r, AvahiIfIndex ifindex, AvahiProt
     if (!wbuf_ok(&w) || !h) {
         wbuf_clear(&w);
         wp_free(h);
-        emit_browse_error(i->svc->br, WP_ENOMEM, "a resolved service");
+        emit_browse_error(i->svc->br, i->svc->name, WP_ENOMEM, "a resolved service");
         return;
     }
     wp_free(i->host);
@@ -344,7 +352,7 @@ static void resolver_cb(AvahiServiceResolver *r, AvahiIfIndex ifindex, AvahiProt
     if (w.len && !i->txt) {
         i->txt_len = 0;
         wbuf_clear(&w);
-        emit_browse_error(i->svc->br, WP_ENOMEM, "a resolved service");
+        emit_browse_error(i->svc->br, i->svc->name, WP_ENOMEM, "a resolved service");
         return;
     }
     if (w.len)
@@ -379,7 +387,7 @@ static void on_new(avb_browser *br, AvahiIfIndex ifindex, AvahiProtocol proto, c
     if (!s) {
         s = wp_calloc(1, sizeof *s);
         if (!s) {
-            emit_browse_error(br, WP_ENOMEM, "a new service");
+            emit_browse_error(br, name, WP_ENOMEM, "a new service");
             return;
         }
         s->br = br;
@@ -390,7 +398,7 @@ static void on_new(avb_browser *br, AvahiIfIndex ifindex, AvahiProtocol proto, c
         br->svcs = s; /* from here the sweep owns s */
         if (!s->name || !s->type || !s->domain) {
             s->is_gone = true;
-            emit_browse_error(br, WP_ENOMEM, "a new service");
+            emit_browse_error(br, name, WP_ENOMEM, "a new service");
             return;
         }
     }
@@ -400,7 +408,7 @@ static void on_new(avb_browser *br, AvahiIfIndex ifindex, AvahiProtocol proto, c
     }
     struct avb_inst *i = wp_calloc(1, sizeof *i);
     if (!i) {
-        emit_browse_error(br, WP_ENOMEM, "a new service");
+        emit_browse_error(br, name, WP_ENOMEM, "a new service");
         return;
     }
     i->svc = s;

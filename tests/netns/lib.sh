@@ -260,8 +260,9 @@ logfile() { echo "$WP_TMP/$1.log"; }
 # wait_for SECS DESC CMD...: poll CMD every 0.1 s until it succeeds; fail
 # with DESC after SECS. Returns at once when it succeeds.
 wait_for() {
-  local secs=$1 desc=$2 end; shift 2
-  end=$(($(date +%s%N) + ${secs%.*} * 1000000000))
+  local secs=$1 desc=$2 end ms; shift 2
+  ms=$(awk -v s="$secs" 'BEGIN { printf "%d", s * 1000 }')
+  end=$(($(date +%s%N) + ms * 1000000))
   until "$@" >/dev/null 2>&1; do
     [ "$(date +%s%N)" -lt "$end" ] || fail "timed out after ${secs}s waiting for $desc"
     sleep 0.1
