@@ -35,6 +35,8 @@
 #define CRYPTO_AEAD_NONCE_LEN 12
 #define CRYPTO_AEAD_TAG_LEN 16
 #define CRYPTO_HKDF_MAX_OUT (255 * CRYPTO_SHA256_LEN)
+#define CRYPTO_PEM_PASS_MAX 1024 /* bytes; OpenSSL 3.0's PKCS#8 decoder reads no more */
+#define CRYPTO_PEM_MAX 65536     /* bytes of PEM text crypto_ec_from_pem accepts */
 
 /* ---------------------------------------------------------------- random */
 
@@ -124,19 +126,24 @@ WP_NODISCARD wp_status crypto_ecdsa_verify_der(const crypto_ec_key *pub, const v
                                                size_t der_len, wp_err *err);
 
 /*
- * PKCS#8 PEM of a private key. With a passphrase (non-NULL, non-empty) the
- * PEM is "ENCRYPTED PRIVATE KEY": PBES2 with PBKDF2-HMAC-SHA256 (2048
- * iterations, 8-byte random salt; OpenSSL 3.0's encoder default) and
- * AES-256-CBC. An empty passphrase means no encryption. *out_pem is
+ * PKCS#8 PEM of a private key. With a passphrase (non-NULL, non-empty, at
+ * most CRYPTO_PEM_PASS_MAX bytes, else WP_EINVAL) the PEM is "ENCRYPTED
+ * PRIVATE KEY": PBES2 with scrypt (N = 2^15, r = 7, p = 1, 16-byte random
+ * salt) and AES-256-CBC (random IV); `openssl pkey` reads it. (r = 7, not
+ * 8: OpenSSL 3.0 reads and writes scrypt only within 32 MiB; see
+ * ossl_pem.c.) An empty passphrase means no encryption. *out_pem is
  * NUL-terminated, allocated with wp_malloc; free it with
  * wp_free_secret(*out_pem, *out_len + 1).
  */
 WP_NODISCARD wp_status crypto_ec_to_pem(const crypto_ec_key *k, const char *passphrase,
                                         char **out_pem, size_t *out_len, wp_err *err);
 /*
- * Parse a PKCS#8 PEM private key. WP_EPASSPHRASE when it is encrypted and
- * passphrase is NULL or wrong; WP_ECORRUPT when it is malformed or not a
- * P-256 key.
+ * Parse a PKCS#8 PEM private key, plain or encrypted: PBES2 with scrypt as
+ * written above, or with PBKDF2 as earlier wipeer (OpenSSL's encoder
+ * default) wrote it. WP_EPASSPHRASE when it is encrypted and passphrase is
+ * NULL or wrong; WP_ECORRUPT when it is malformed, longer than
+ * CRYPTO_PEM_MAX bytes, not a P-256 key, or when the public key stored
+ * with it is not d*G.
  */
 WP_NODISCARD wp_status crypto_ec_from_pem(const char *pem, size_t pem_len, const char *passphrase,
                                           crypto_ec_key **out, wp_err *err);
