@@ -5,11 +5,19 @@
 #   #!/bin/bash
 #   . "$(dirname "$0")/lib.sh"         # sets -eu, traps, a time budget
 #   require_root_netns                 # exit 77 (ctest SKIP) with the reason
+#   require_zeroconf                   # or require_cmd avahi-browse avahi-utils
 #   ns_new a; ns_new b; link_pair a b  # wp0 in each: 192.0.2.1/24 fe80::1, ...
-#   spawn a pub /usr/bin/python3 "$WP_NETNS_DIR/zc_publish.py" --iface "$(ip4 a)" ...
-#   wait_line pub '"published"' 5
-#   nsx b /usr/bin/python3 "$WP_NETNS_DIR/zc_browse.py" ... > "$WP_TMP/out"
+#   spawn a pub "$WP_PY" "$WP_NETNS_DIR/zc_publish.py" --iface "$(ip4 a)" ...
+#   wait_line pub '"published"' 5      # poll a spawned process's log
+#   run b browse "$WP_PY" "$WP_NETNS_DIR/zc_browse.py" ... || fail "..."
+#   json_find "$(logfile browse)" "j['port'] == 4242" || fail "wrong port"
 #   pass "zeroconf -> zeroconf"        # or fail "why"; cleanup runs either way
+#
+# Helpers: nsx NS CMD (foreground), run NS LOG CMD (foreground, logged),
+# spawn NS|- LOG CMD (background; $LAST_PID), stop_pid, wait_exit PID SECS
+# ($WP_RC), wait_for SECS DESC CMD, wait_line, lan_join (3+ hosts on a
+# bridge), loss_set/loss_report/loss_clear, dbus_start/avahi_start/avahi_stop,
+# nsx_avahi/spawn_avahi, avahi_escape, json_find, ip4/ip6 NS.
 #
 # Names: every namespace is "wp-<pid of the test shell>-<short name>", so
 # parallel ctest runs never clash; helpers take the short name. Host number n
@@ -18,12 +26,15 @@
 # never leaves the namespaces: the host's own interfaces are never touched.
 #
 # Cleanup (EXIT trap, also on failure, SIGINT and SIGTERM): stop the PIDs
-# spawn/spawn_host started (TERM, then KILL after 3 s), newest first, delete
+# spawn started (TERM, then KILL after 3 s), newest first, delete
 # the namespaces (their iptables rules go with them), print the tail of each
 # log if the test failed, remove $WP_TMP. Nothing else is killed. Stale
 # namespaces whose test shell is gone (e.g. after a SIGKILL) are deleted by
-# the next run (each run lists its namespaces in $WP_TMP/namespaces). A watchdog sends SIGTERM to the test after $WP_BUDGET seconds
-# (default 45) so cleanup runs before ctest's TIMEOUT, which kills outright.
+# the next run (each run lists its namespaces in $WP_TMP/namespaces). A
+# watchdog sends SIGTERM to the test after $WP_BUDGET seconds (default 45)
+# so cleanup runs before ctest's TIMEOUT (60 s), which kills outright. Wait
+# with wait_for/wait_line (0.1 s steps): bash runs the TERM trap only
+# between foreground commands.
 #
 # Avahi: avahi_start NS runs a private dbus-daemon (socket in $WP_TMP, never
 # /run/dbus) and avahi-daemon inside NS with a private tmpfs on /run (its pid
