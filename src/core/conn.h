@@ -64,7 +64,8 @@ struct conn_config {
     uint32_t suites;                  /* bitmask of CONN_SUITE_*, 0 = all supported, in
                                          preference order AES-GCM then ChaCha20 */
     uint32_t max_frame;               /* post-handshake frame limit; 0 = 1 MiB default */
-    int64_t handshake_timeout_ms;     /* 0 = default (10 s) */
+    int64_t handshake_timeout_ms;     /* 0 = default (10 s); from conn_new to AUTHENTICATED,
+                                         the trust decision included */
     const uint8_t *expected_peer;     /* optional 65-byte public key: anything else is
                                          WP_EIDENTITY before trust is even asked */
     const uint8_t *external_secret;   /* optional high-entropy secret (QR pairing) mixed into
@@ -111,7 +112,8 @@ void conn_free(struct conn *c); /* wipes all secrets; NULL is a no-op */
 WP_NODISCARD wp_status conn_input(struct conn *c, const uint8_t *in, size_t len,
                                   size_t *out_used);
 /*
- * The transport reached end of stream (the peer's FIN). WP_OK after the
+ * The transport reached end of stream (the peer's FIN); call it once every
+ * byte received before the FIN was taken by conn_input. WP_OK after the
  * peer's authenticated close (close_notify); otherwise the conn fails with
  * WP_ETRUNCATED ("during the handshake" or "without close_notify") and that
  * code is returned.
