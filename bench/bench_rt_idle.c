@@ -137,7 +137,7 @@ static void server(int out, uint16_t port_unused, void *arg)
     double t0 = 0;
     while (!w.all_up && !w.bad) {
         idle_for(ctx, 1);
-        if (!t0 && w.auth)
+        if (t0 == 0 && w.auth)
             t0 = now_s();
     }
     if (w.bad)
