@@ -279,6 +279,22 @@ static int run_loop(struct nc *nc)
     return cli_exit_code(nc->result);
 }
 
+/*
+ * After a failure the library lingers on the socket so the peer reads our
+ * alert rather than a reset: let it finish (bounded) before exiting.
+ */
+static void drain(struct nc *nc)
+{
+    for (int i = 0; i < 100 && wp_ctx_timeout_ms(nc->ctx) >= 0; i++) {
+        struct pollfd p = {.fd = wp_ctx_fd(nc->ctx), .events = POLLIN};
+        int t = wp_ctx_timeout_ms(nc->ctx);
+        if (poll(&p, 1, t > 100 ? 100 : t) < 0 && errno != EINTR)
+            return;
+        if (wp_ctx_process(nc->ctx) != WP_OK)
+            return;
+    }
+}
+
 static int setup(struct nc *nc, const struct nc_opts *o, const char *cmd)
 {
     wp_error err;
@@ -363,6 +379,8 @@ int nc_listen(const struct nc_opts *o, const char *bind, uint16_t port)
         fprintf(stderr, "wipeer: listen: listening on %s port %s as %s\n", shown, portstr, text);
     }
     rc = run_loop(&nc);
+    wp_listener_close(l);
+    drain(&nc);
 out:
     teardown(&nc);
     return rc;
@@ -385,6 +403,7 @@ int nc_connect(const struct nc_opts *o, const char *host, uint16_t port)
         goto out;
     }
     rc = run_loop(&nc);
+    drain(&nc);
 out:
     teardown(&nc);
     return rc;

@@ -482,6 +482,11 @@ WP_API WP_NODISCARD wp_status wp_ctx_new(const wp_ctx_config *cfg, wp_ctx **out,
  * own timeout) and free the context and every handle it owns. NULL is a
  * no-op. Not from a callback of this ctx, and no other thread may use the
  * ctx or its handles during or after the call.
+ *
+ * After a connection fails, its socket lingers for up to 2 s so that the
+ * peer reads our alert (FIN after it, the peer's remaining data discarded)
+ * instead of a reset. wp_ctx_free cuts that short; a program about to exit
+ * can first run the loop until wp_ctx_timeout_ms() returns -1.
  */
 WP_API void wp_ctx_free(wp_ctx *ctx);
 

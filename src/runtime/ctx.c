@@ -147,6 +147,7 @@ static void reap_listeners(struct wp_ctx *ctx)
         ctx->dead_listeners = l->next;
         listener_free(l);
     }
+    linger_reap(ctx, false);
 }
 
 static wp_status run_once(struct wp_ctx *ctx, bool may_block)
@@ -224,7 +225,7 @@ int wp_ctx_timeout_ms(const wp_ctx *ctx)
         return -1;
     if (atomic_load(&ctx->owner) == OWNER_THREAD)
         return -1;
-    if (ctx->dirty || ctx->closing || ctx->dead_listeners)
+    if (ctx->dirty || ctx->closing || ctx->dead_listeners || ctx->dead_graves)
         return 0;
     return loop_timeout_from(&ctx->loop, loop_now_ms());
 }
@@ -362,6 +363,7 @@ void wp_ctx_free(wp_ctx *ctx)
     reap_listeners(ctx);
     while (ctx->conns)
         session_free(ctx->conns);
+    linger_reap(ctx, true);
     loop_fini(&ctx->loop);
     wp_free(ctx->rxbuf);
     pthread_mutex_destroy(&ctx->mu);

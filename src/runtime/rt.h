@@ -37,6 +37,7 @@
 #define RT_DEFAULT_SENDQ (256u * 1024)
 #define RT_EMFILE_BACKOFF_MS 100
 #define RT_LINGER_MS 5000 /* how long to wait for the peer's FIN after a clean close */
+#define RT_GRAVE_MS 2000  /* lingering close of a failed connection's socket (linger.c) */
 
 enum cmd_type {
     CMD_SEND = 1,
@@ -50,6 +51,7 @@ enum cmd_type {
 };
 
 struct resolver;
+struct grave;
 
 struct cmd {
     struct cmd *next;
@@ -163,6 +165,8 @@ struct wp_ctx {
     size_t nconns;
     struct wp_listener *listeners;
     struct wp_listener *dead_listeners; /* freed at the end of the iteration */
+    struct grave *graves;      /* sockets of failed connections, lingering (linger.c) */
+    struct grave *dead_graves; /* freed at the end of the iteration */
     struct wp_conn *dirty;   /* need a pump */
     struct wp_conn *closing; /* need their WP_EV_CLOSED, in order */
     struct wp_conn *closing_tail;
@@ -219,6 +223,11 @@ void session_event(const struct wp_conn *conn, wp_event_type type, wp_event *ev)
 void listener_start(struct wp_listener *l);
 void listener_free(struct wp_listener *l);
 void listener_close(struct wp_listener *l);
+
+/* linger.c: FIN after a failed connection's alert, drain the peer, then close */
+void linger_socket(struct wp_ctx *ctx, int fd);
+/* Free closed ones (end of an iteration); close_all at ctx teardown. */
+void linger_reap(struct wp_ctx *ctx, bool close_all);
 
 /* net.c: socket helpers */
 wp_status net_listen_socket(const char *addr, uint16_t port, int *out_fd, uint16_t *out_port,

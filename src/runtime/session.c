@@ -195,13 +195,28 @@ void session_finish(struct wp_conn *conn, wp_status code, int sys_errno, const c
     conn->trust_pending = false;
     pthread_mutex_unlock(&ctx->mu);
     if (conn->w.fd >= 0 && conn->core && !conn->is_aborted) {
-        /* Best effort: the engine's last words (a generic alert or our close). */
-        size_t len;
+        /* Best effort: the engine's last words (an alert, or our close_notify). */
+        size_t len = 0;
+        bool said_all = false;
         const uint8_t *p = conn_output(conn->core, &len);
         if (p && len) {
             ssize_t n = send(conn->w.fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
             if (n > 0)
                 conn_output_done(conn->core, (size_t)n);
+            said_all = n == (ssize_t)len;
+        }
+        if (code != WP_OK && said_all) {
+            /* Unread input would turn close() into a RST that may destroy the alert. */
+            loop_del(&ctx->loop, &conn->w);
+            linger_socket(ctx, conn->w.fd);
+            conn->w.fd = -1;
+        } else if (code != WP_OK) {
+            /*
+             * No alert to give (none is possible after our close_notify, or
+             * it did not fit): reset, so the peer cannot take a FIN after
+             * our close_notify for a clean end.
+             */
+            conn->is_aborted = true;
         }
     }
     close_socket(conn);

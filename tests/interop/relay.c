@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -62,7 +63,21 @@ static void report(uint64_t delivered)
     fclose(f);
 }
 
-/* Server to client: plain copy. */
+/*
+ * Did the server reset rather than close? After a RST the socket is in
+ * TCP_CLOSE (the error itself may already have been reported to the other
+ * direction's send); after a FIN it is in TCP_CLOSE_WAIT.
+ */
+static bool server_was_reset(void)
+{
+    struct tcp_info ti;
+    socklen_t sl = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    return getsockopt(g_server, IPPROTO_TCP, TCP_INFO, &ti, &sl) == 0 &&
+           ti.tcpi_state == TCP_CLOSE;
+}
+
+/* Server to client: plain copy; a reset from the server is passed on as a reset. */
 static void *s2c(void *arg)
 {
     (void)arg;
@@ -71,6 +86,13 @@ static void *s2c(void *arg)
         ssize_t n = recv(g_server, buf, sizeof buf, 0);
         if (n <= 0 || write_all(g_client, buf, (size_t)n) < 0)
             break;
+    }
+    if (server_was_reset()) {
+        /* Linger 0: main's close() resets the client; SHUT_RD wakes the c2s side. */
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(g_client, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        shutdown(g_client, SHUT_RD);
+        return NULL;
     }
     shutdown(g_client, SHUT_WR);
     return NULL;
