@@ -375,7 +375,8 @@ typedef enum wp_event_type {
      * close in both directions, else why it ended (e.g. WP_ETRUNCATED: TCP
      * ended without an authenticated close; WP_EREFUSED: refused or reset;
      * WP_EINTEGRITY: a record failed authentication; WP_ETIMEDOUT; WP_EDENIED;
-     * WP_EIDENTITY; WP_ENOTWIPEER; WP_ECLOSED: wp_conn_abort). ev->detail
+     * WP_EIDENTITY; WP_ENOTWIPEER; WP_ECLOSED: wp_conn_abort, or the peer
+     * aborted). ev->detail
      * says more. The handle is freed when the callback returns.
      */
     WP_EV_CLOSED = 7,
