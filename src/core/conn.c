@@ -403,6 +403,12 @@ wp_status conn_input(struct conn *c, const uint8_t *in, size_t len, size_t *out_
         return WP_EINVAL;
     while (c->state != HS_FAILED && c->ev_count == 0 && used < len) {
         size_t n = 0;
+        if (c->recv_close) {
+            /* §6.3: nothing may follow close_notify, not even part of a frame */
+            err_set(&c->err, WP_EPROTO, "%zu bytes after the peer's close_notify", len - used);
+            conn_fail(c, WP_EPROTO);
+            break;
+        }
         wp_status rc = frame_dec_feed(&c->dec, in + used, len - used, &n, &c->err);
         used += n;
         if (rc == WP_AGAIN)

@@ -131,7 +131,7 @@ WP_NODISCARD wp_status hs_sign(struct conn *c, const char *ctx, const uint8_t th
 /* Verify the peer's signature over ctx || 0x00 || th. WP_EAUTH if bad. */
 WP_NODISCARD wp_status hs_verify(struct conn *c, const crypto_ec_key *peer, const char *ctx,
                                  const uint8_t th[WP_HASH_LEN], const uint8_t *sig);
-/* After a verified identity: the expected-peer check, then PEER_IDENTITY. */
+/* After a verified identity: the own-identity and expected-peer checks, then PEER_IDENTITY. */
 WP_NODISCARD wp_status hs_peer_verified(struct conn *c, enum hs_state next);
 /* Wipe every handshake secret. */
 void hs_clear(struct hs *h);

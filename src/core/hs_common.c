@@ -143,6 +143,17 @@ wp_status hs_verify(struct conn *c, const crypto_ec_key *peer, const char *ctx,
 wp_status hs_peer_verified(struct conn *c, enum hs_state next)
 {
     struct conn_event ev;
+    /*
+     * Reflection (§4.5): our own key on the other side is a handshake bounced
+     * back to us (another engine of ours answering: a redirected connection,
+     * or discovery finding our own service) or a cloned identity. Never a
+     * peer to trust.
+     */
+    if (crypto_ct_eq(c->my_id, c->peer_id, WP_PUB_LEN))
+        return err_set(&c->err, WP_EIDENTITY,
+                       "%s presents our own identity (a reflected handshake, a connection to "
+                       "ourselves, or a cloned key)",
+                       c->is_initiator ? "responder" : "initiator");
     if (c->has_expected && !crypto_ct_eq(c->expected, c->peer_id, WP_PUB_LEN))
         return err_set(&c->err, WP_EIDENTITY,
                        "%s identity is not the expected one (its signature is valid)",

@@ -11,12 +11,15 @@ static wp_status rekey(struct rec_key *k, wp_err *err)
     wp_status rc = ks_traffic(k->secret, key, k->iv, err);
     if (rc != WP_OK)
         goto out;
-    /* Allocates once per key (handshake and key updates), never per record. */
-    rc = crypto_aead_new(k->alg, key, &a, err);
+    if (k->aead) {
+        /* key update (§6.4): same AEAD object, new key; no allocation after the handshake */
+        rc = crypto_aead_rekey(k->aead, key, err);
+    } else {
+        rc = crypto_aead_new(k->alg, key, &a, err);
+        k->aead = a;
+    }
     if (rc != WP_OK)
         goto out;
-    crypto_aead_free(k->aead);
-    k->aead = a;
     k->key_records = 0;
     k->key_bytes = 0;
 out:

@@ -2,7 +2,8 @@
  * test_auth.c - authentication failures, each with its own status:
  * invalid curve points in the ephemeral and identity fields, wrong
  * signatures and Finished MACs, an identity other than the expected one,
- * trust refused on either side, external secret mismatch, a downgrade of
+ * our own identity on the other side (reflection), trust refused on either
+ * side, external secret mismatch, a downgrade of
  * the offered suites, no common version.
  */
 #include <setjmp.h>
@@ -274,6 +275,48 @@ static void test_unexpected_identity(void **state)
     peer_free(&other);
 }
 
+/*
+ * Reflection: our own identity on the other side fails with WP_EIDENTITY
+ * before the application is asked (an application on trust-on-first-use
+ * would otherwise pin its own key under the peer's name).
+ */
+static void test_own_identity_refused(void **state)
+{
+    (void)state;
+    /* a handshake bounced back to another engine with our key (or a cloned key) */
+    struct pair pr;
+    pair_init(&pr, "self");
+    peer_free(&pr.b);
+    peer_init(&pr.b, false, "initiator identity", "self responder rng");
+    assert_memory_equal(pr.a.id_pub, pr.b.id_pub, 65);
+    assert_false(pair_handshake(&pr));
+    expect(&pr.a, WP_EIDENTITY, "responder presents our own identity");
+    assert_false(pr.a.got_identity);
+    expect(&pr.b, WP_EDENIED, "peer refused our identity");
+    pair_free(&pr);
+
+    /*
+     * The responder's own check, against an initiator that does not check:
+     * it holds the responder's key and sends it as ID_I (validly signed).
+     */
+    pair_init(&pr, "self");
+    pr.a.cfg.sign = wrong_signer;
+    pr.a.cfg.sign_user = pr.b.id;
+    pr.a.trust = TRUST_MANUAL;
+    assert_int_equal(pair_start(&pr), WP_OK);
+    deliver(&pr.a, &pr.b, NULL, NULL);
+    deliver(&pr.b, &pr.a, NULL, NULL);
+    assert_true(pr.a.got_identity);
+    memcpy(pr.a.c->my_id, pr.b.id_pub, 65);
+    assert_int_equal(conn_trust_decide(pr.a.c, true), WP_OK);
+    deliver(&pr.a, &pr.b, NULL, NULL);
+    expect(&pr.b, WP_EIDENTITY, "initiator presents our own identity");
+    assert_false(pr.b.got_identity);
+    pair_pump(&pr);
+    expect(&pr.a, WP_EDENIED, "peer refused our identity");
+    pair_free(&pr);
+}
+
 static void test_trust_denied(void **state)
 {
     (void)state;
@@ -397,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_bad_signature_and_finished),
         cmocka_unit_test(test_wrong_signing_key),
         cmocka_unit_test(test_unexpected_identity),
+        cmocka_unit_test(test_own_identity_refused),
         cmocka_unit_test(test_trust_denied),
         cmocka_unit_test(test_external_secret),
         cmocka_unit_test(test_downgrade_detected),

@@ -184,6 +184,34 @@ static void test_no_allocation_on_data_path(void **state)
     pair_free(&pr);
 }
 
+/* Key updates, either direction, allocate nothing either (a peer may send them back to back). */
+static void test_no_allocation_on_key_update(void **state)
+{
+    (void)state;
+    struct pair pr;
+    uint32_t atx, arx, btx, brx;
+    pair_init(&pr, "noalloc rekey");
+    pr.a.cfg.rekey_after_records = 2;
+    pr.b.cfg.rekey_after_records = 3;
+    assert_true(pair_handshake(&pr));
+    assert_int_equal(conn_send(pr.a.c, "warm", 4), WP_OK);
+    assert_int_equal(conn_send(pr.b.c, "warm", 4), WP_OK);
+    pair_pump(&pr);
+    alloc_reset();
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(conn_send(pr.a.c, "a to b", 6), WP_OK);
+        assert_int_equal(conn_send(pr.b.c, "b to a", 6), WP_OK);
+        pair_pump(&pr);
+    }
+    conn_test_key_generations(pr.a.c, &atx, &arx);
+    conn_test_key_generations(pr.b.c, &btx, &brx);
+    assert_true(atx >= 10 && brx == atx && btx >= 6 && arx == btx);
+    assert_int_equal(pr.b.n_msgs, 21);
+    assert_int_equal(pr.a.n_msgs, 21);
+    assert_int_equal(g_alloc_bytes, 0);
+    pair_free(&pr);
+}
+
 /* ---------------------------------------------------------------- not a wipeer peer */
 
 static void test_json_first_frame(void **state)
@@ -331,6 +359,7 @@ int main(void)
         cmocka_unit_test(test_handshake_frame_oversize),
         cmocka_unit_test(test_record_frame_oversize),
         cmocka_unit_test(test_no_allocation_on_data_path),
+        cmocka_unit_test(test_no_allocation_on_key_update),
         cmocka_unit_test(test_json_first_frame),
         cmocka_unit_test(test_raw_text),
         cmocka_unit_test(test_timeout_alone),

@@ -252,6 +252,30 @@ static void test_data_after_close(void **state)
     pair_free(&pr);
 }
 
+/* Not even part of a frame may follow close_notify: it fails at once, and EOF is no clean end. */
+static void test_bytes_after_close(void **state)
+{
+    (void)state;
+    uint8_t f[8][64];
+    size_t l[8];
+    struct pair pr;
+    pair_init(&pr, "after close");
+    assert_true(pair_handshake(&pr));
+    assert_int_equal(conn_send(pr.a.c, "m1", 2), WP_OK);
+    assert_int_equal(conn_close(pr.a.c), WP_OK);
+    assert_int_equal(take_frames(pr.a.c, f, l), 2);
+    feed(&pr.b, f[0], l[0]);
+    feed(&pr.b, f[1], l[1]);
+    assert_int_equal(pr.b.close_reason, WP_OK);
+    pr.b.closed = false;
+    feed(&pr.b, f[0], 2); /* half a length prefix */
+    assert_true(pr.b.closed);
+    assert_int_equal(pr.b.close_reason, WP_EPROTO);
+    assert_non_null(strstr(conn_last_error(pr.b.c)->detail, "after the peer's close_notify"));
+    assert_int_equal(conn_input_eof(pr.b.c), WP_EPROTO);
+    pair_free(&pr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_last_counter_not_close),
         cmocka_unit_test(test_peer_ignores_rekey),
         cmocka_unit_test(test_data_after_close),
+        cmocka_unit_test(test_bytes_after_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
