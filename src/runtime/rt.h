@@ -219,6 +219,12 @@ void session_trust(struct wp_conn *conn, bool accept);
 /* Fill the common parts of an event for conn. */
 void session_event(const struct wp_conn *conn, wp_event_type type, wp_event *ev);
 
+/* events.c: engine events to application events (loop thread) */
+void session_process_events(struct wp_conn *conn);
+/* The engine failed (rc from one of its calls): end the conn with its reason. */
+void session_engine_failed(struct wp_conn *conn, wp_status rc);
+void session_decide(struct wp_conn *conn, bool accept);
+
 /* listener.c */
 void listener_start(struct wp_listener *l);
 void listener_free(struct wp_listener *l);

@@ -275,124 +275,6 @@ void session_deliver_closed(struct wp_conn *conn)
     ctx_conn_unref(conn);
 }
 
-static void engine_failed(struct wp_conn *conn, wp_status rc)
-{
-    const wp_err *e = conn_last_error(conn->core);
-    wp_status code = e && e->code != WP_OK ? e->code : rc;
-    if (conn->id_mismatch && code == WP_EDENIED) {
-        char got[WP_FINGERPRINT_SHORT_STR], want[WP_FINGERPRINT_SHORT_STR];
-        wp_fingerprint_format_short(&conn->peer_fp, got);
-        wp_fingerprint_format_short(&conn->opts.expected_peer, want);
-        session_fail(conn, WP_EIDENTITY, "peer %s is not the expected %s", got, want);
-        return;
-    }
-    session_fail(conn, code, "%s", e && e->detail[0] ? e->detail : wp_strerror(code));
-}
-
-/* ---------------------------------------------------------------- events */
-
-static bool set_peer(struct wp_conn *conn, const uint8_t pub[CRYPTO_P256_PUB_LEN])
-{
-    uint8_t fp[CRYPTO_SHA256_LEN];
-    wp_err e;
-    if (conn->has_peer)
-        return true;
-    if (crypto_sha256(pub, CRYPTO_P256_PUB_LEN, fp, &e) != WP_OK) {
-        session_fail(conn, e.code, "fingerprint: %s", e.detail);
-        return false;
-    }
-    pthread_mutex_lock(&conn->ctx->mu);
-    memcpy(conn->peer.bytes, pub, WP_PUBKEY_LEN);
-    memcpy(conn->peer_fp.bytes, fp, WP_FINGERPRINT_LEN);
-    conn->has_peer = true;
-    pthread_mutex_unlock(&conn->ctx->mu);
-    return true;
-}
-
-static void decide(struct wp_conn *conn, bool accept)
-{
-    wp_status rc = conn_trust_decide(conn->core, accept);
-    if (rc != WP_OK && accept)
-        engine_failed(conn, rc);
-    /* A rejection surfaces as the engine's CLOSED event with WP_EDENIED. */
-}
-
-static void on_peer_identity(struct wp_conn *conn, const uint8_t pub[CRYPTO_P256_PUB_LEN])
-{
-    if (!set_peer(conn, pub))
-        return;
-    if (conn->opts.has_expected_peer) {
-        bool ok = crypto_ct_eq(conn->peer_fp.bytes, conn->opts.expected_peer.bytes,
-                               WP_FINGERPRINT_LEN);
-        conn->id_mismatch = !ok;
-        decide(conn, ok);
-        return;
-    }
-    wp_event ev;
-    session_event(conn, WP_EV_PEER_IDENTITY, &ev);
-    int r = ctx_deliver(conn->ctx, &ev);
-    if (conn->state >= RT_CLOSING)
-        return;
-    if (r == WP_TRUST_DEFER) {
-        conn->trust_waiting = true;
-        pthread_mutex_lock(&conn->ctx->mu);
-        conn->trust_pending = true;
-        pthread_mutex_unlock(&conn->ctx->mu);
-        return;
-    }
-    decide(conn, r == WP_TRUST_ACCEPT);
-}
-
-static void on_engine_closed(struct wp_conn *conn, wp_status reason)
-{
-    if (reason != WP_OK) {
-        engine_failed(conn, reason);
-        return;
-    }
-    conn->peer_closed = true;
-    if (!conn->we_closed && !conn->has_close_pending) {
-        wp_event ev;
-        session_event(conn, WP_EV_PEER_CLOSED, &ev);
-        (void)ctx_deliver(conn->ctx, &ev);
-    }
-}
-
-static void process_events(struct wp_conn *conn)
-{
-    struct conn_event cev;
-    wp_event ev;
-    while (conn->state >= RT_HANDSHAKE && conn->state < RT_CLOSING &&
-           conn_next_event(conn->core, &cev) == WP_OK) {
-        switch (cev.type) {
-        case CONN_EV_PEER_IDENTITY:
-            on_peer_identity(conn, cev.peer_pub);
-            break;
-        case CONN_EV_AUTHENTICATED:
-            if (!set_peer(conn, cev.peer_pub))
-                break;
-            conn->state = RT_OPEN;
-            /* Now the peer's frame limit is known: what we may send is the smaller. */
-            pthread_mutex_lock(&conn->ctx->mu);
-            conn->max_msg = WP_MIN(conn->opts.max_message, conn_max_message(conn->core));
-            pthread_mutex_unlock(&conn->ctx->mu);
-            session_event(conn, WP_EV_AUTHENTICATED, &ev);
-            (void)ctx_deliver(conn->ctx, &ev);
-            break;
-        case CONN_EV_MESSAGE:
-            session_event(conn, WP_EV_MESSAGE, &ev);
-            ev.data = cev.data;
-            ev.len = cev.len;
-            conn->in_message = true; /* ev.data lives in the engine: no engine calls now */
-            (void)ctx_deliver(conn->ctx, &ev);
-            conn->in_message = false;
-            break;
-        case CONN_EV_CLOSED:
-            on_engine_closed(conn, cev.reason);
-            break;
-        }
-    }
-}
-
 /* ---------------------------------------------------------------- input */
 
 /* Give bytes to the engine, delivering events as they come; returns bytes taken. */
@@ -403,11 +285,11 @@ static size_t feed(struct wp_conn *conn, const uint8_t *data, size_t len)
         size_t used = 0;
         wp_status rc = conn_input(conn->core, data + off, len - off, &used);
         off += used;
-        process_events(conn);
+        session_process_events(conn);
         if (conn->state >= RT_CLOSING)
             break;
         if (rc != WP_OK && rc != WP_AGAIN) {
-            engine_failed(conn, rc);
+            session_engine_failed(conn, rc);
             break;
         }
         if (used == 0)
@@ -460,9 +342,9 @@ static void read_in(struct wp_conn *conn)
             /* The engine tells a clean end (after close_notify) from a truncation. */
             conn->rx_eof = true;
             wp_status rc = conn_input_eof(conn->core);
-            process_events(conn);
+            session_process_events(conn);
             if (rc != WP_OK && conn->state < RT_CLOSING)
-                engine_failed(conn, rc);
+                session_engine_failed(conn, rc);
             break;
         }
         total += (size_t)n;
@@ -527,7 +409,7 @@ static void seal_pending(struct wp_conn *conn)
             break;
     }
     if (rc != WP_OK) {
-        engine_failed(conn, rc);
+        session_engine_failed(conn, rc);
         return;
     }
     if (sealed)
@@ -541,7 +423,7 @@ static void maybe_close(struct wp_conn *conn)
     conn->we_closed = true;
     wp_status rc = conn_close(conn->core);
     if (rc != WP_OK)
-        engine_failed(conn, rc);
+        session_engine_failed(conn, rc);
 }
 
 static void write_socket(struct wp_conn *conn)
@@ -624,7 +506,7 @@ void session_pump(struct wp_conn *conn)
         return;
     if (conn->stash)
         refeed_stash(conn);
-    process_events(conn);
+    session_process_events(conn);
     write_out(conn);
     if (conn->state >= RT_CLOSING)
         return;
@@ -773,7 +655,7 @@ bool session_send_direct(struct wp_conn *conn, const void *data, size_t len, wp_
     }
     wp_status rc = conn_send(conn->core, data, len);
     if (rc != WP_OK && rc != WP_ETOOBIG)
-        engine_failed(conn, rc);
+        session_engine_failed(conn, rc);
     if (rc == WP_OK)
         session_mark_dirty(conn);
     *out_rc = rc;
@@ -808,6 +690,6 @@ void session_trust(struct wp_conn *conn, bool accept)
     if (conn->state != RT_HANDSHAKE || !conn->trust_waiting)
         return;
     conn->trust_waiting = false;
-    decide(conn, accept);
+    session_decide(conn, accept);
     session_mark_dirty(conn);
 }
