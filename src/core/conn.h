@@ -93,7 +93,9 @@ enum conn_event_type {
 
 struct conn_event {
     enum conn_event_type type;
-    const uint8_t *data; /* MESSAGE: borrowed, valid until the next call on the conn */
+    const uint8_t *data; /* MESSAGE: borrowed from the frame buffer, valid until the next
+                            conn_input, conn_input_eof, conn_trim or conn_free (conn_send
+                            and conn_close write only the output: data may be echoed) */
     size_t len;
     uint8_t peer_pub[CRYPTO_P256_PUB_LEN]; /* PEER_IDENTITY, AUTHENTICATED */
     uint16_t suite;                        /* AUTHENTICATED: the chosen suite */

@@ -52,6 +52,7 @@ void ctx_enqueue(struct wp_ctx *ctx, struct cmd *c)
     else
         ctx->q_head = c;
     ctx->q_tail = c;
+    atomic_store_explicit(&ctx->has_cmds, true, memory_order_release);
     pthread_mutex_unlock(&ctx->mu);
     /* The loop drains the whole queue per wake-up: one wake per non-empty period. */
     if (was_empty)
@@ -102,9 +103,17 @@ void ctx_exec(struct wp_ctx *ctx, struct cmd *c)
 
 static void drain(struct wp_ctx *ctx)
 {
+    /*
+     * Nothing queued: no lock. A command enqueued after this check is not
+     * lost: its enqueuer wakes the loop (the queue was empty), so the next
+     * iteration drains it.
+     */
+    if (!atomic_load_explicit(&ctx->has_cmds, memory_order_acquire))
+        return;
     pthread_mutex_lock(&ctx->mu);
     struct cmd *c = ctx->q_head;
     ctx->q_head = ctx->q_tail = NULL;
+    atomic_store_explicit(&ctx->has_cmds, false, memory_order_relaxed);
     pthread_mutex_unlock(&ctx->mu);
     while (c) {
         struct cmd *next = c->next;
@@ -293,6 +302,7 @@ wp_status wp_ctx_new(const wp_ctx_config *cfg, wp_ctx **out, wp_error *out_err)
     if (rc != WP_OK)
         goto out;
     atomic_init(&ctx->owner, OWNER_NONE);
+    atomic_init(&ctx->has_cmds, false);
     atomic_init(&ctx->want_stop, false);
     *out = ctx;
     ctx = NULL;

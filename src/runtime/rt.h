@@ -95,7 +95,7 @@ struct wp_conn {
     bool id_mismatch;       /* rejected because of opts.expected_peer */
     bool is_linked;         /* in ctx->conns */
     bool is_aborted;        /* reset the socket when closing it */
-    bool in_message;        /* a WP_EV_MESSAGE callback runs (its data is the engine's) */
+    bool in_pump;           /* a pump follows: a send need not mark the conn dirty */
     int64_t connect_deadline;
     int64_t linger_deadline;    /* after shut_wr: give up waiting for the peer's FIN */
     int64_t last_rx_ms;
@@ -114,7 +114,8 @@ struct wp_conn {
     /* (mu) */
     unsigned refs;
     size_t q_bytes;        /* queued (commands + sq), not yet sealed */
-    bool want_writable;    /* a send saw WP_EFULL */
+    atomic_bool want_writable; /* a send saw WP_EFULL (written under mu; the loop
+                                  peeks without the lock before taking it) */
     bool trust_pending;    /* a wp_conn_trust answer is awaited */
     bool close_requested;  /* wp_conn_close called: refuse sends */
     wp_status status;      /* sticky: WP_OK while alive */
@@ -153,6 +154,7 @@ struct wp_ctx {
     pthread_mutex_t mu;
     /* (mu) */
     struct cmd *q_head, *q_tail;
+    atomic_bool has_cmds; /* q_head != NULL (set under mu): the loop skips the lock when clear */
     struct resolver *resolvers;
 
     struct loop loop;

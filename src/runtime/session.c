@@ -377,6 +377,9 @@ static void check_writable(struct wp_conn *conn)
     bool fire = false;
     size_t half = conn->opts.send_queue_max / 2;
     size_t out = conn_output_pending(conn->core);
+    /* Nobody waits (the common case): no lock. See rt.h on want_writable. */
+    if (!atomic_load_explicit(&conn->want_writable, memory_order_relaxed))
+        return;
     pthread_mutex_lock(&conn->ctx->mu);
     if (conn->want_writable && conn->q_bytes <= half && out <= half) {
         conn->want_writable = false;
@@ -502,11 +505,16 @@ static void update_interest(struct wp_conn *conn)
 
 void session_pump(struct wp_conn *conn)
 {
-    if (conn->state < RT_HANDSHAKE || conn->state >= RT_CLOSING)
+    if (conn->state < RT_HANDSHAKE || conn->state >= RT_CLOSING) {
+        conn->in_pump = false;
         return;
+    }
+    /* What callbacks send from here on is written below: no second pump needed. */
+    conn->in_pump = true;
     if (conn->stash)
         refeed_stash(conn);
     session_process_events(conn);
+    conn->in_pump = false;
     write_out(conn);
     if (conn->state >= RT_CLOSING)
         return;
@@ -545,9 +553,10 @@ static void on_io(struct watch *w, uint32_t revents)
     }
     if (conn->state >= RT_CLOSING)
         return;
-    if ((revents & (LOOP_IN | LOOP_ERR)) && !conn->rx_eof && !conn->stash)
+    if ((revents & (LOOP_IN | LOOP_ERR)) && !conn->rx_eof && !conn->stash) {
+        conn->in_pump = true; /* session_pump below writes what the callbacks send */
         read_in(conn);
-    else if (revents & LOOP_ERR) {
+    } else if (revents & LOOP_ERR) {
         int e = 0;
         socklen_t sl = sizeof e;
         if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &e, &sl) == 0 && e)
@@ -642,8 +651,7 @@ bool session_send_direct(struct wp_conn *conn, const void *data, size_t len, wp_
      * no allocation. That output is then the bounded queue: once it holds
      * send_queue_max bytes not yet on the socket, WP_EFULL.
      */
-    if (conn->state != RT_OPEN || conn->sq_head || conn->has_close_pending || conn->we_closed ||
-        conn->in_message)
+    if (conn->state != RT_OPEN || conn->sq_head || conn->has_close_pending || conn->we_closed)
         return false;
     size_t out = conn_output_pending(conn->core);
     if (out && out + len > conn->opts.send_queue_max) {
@@ -653,10 +661,14 @@ bool session_send_direct(struct wp_conn *conn, const void *data, size_t len, wp_
         *out_rc = WP_EFULL;
         return true;
     }
+    /*
+     * Also from a WP_EV_MESSAGE callback: sealing writes only the engine's
+     * output, never the frame buffer that the event's data borrows.
+     */
     wp_status rc = conn_send(conn->core, data, len);
     if (rc != WP_OK && rc != WP_ETOOBIG)
         session_engine_failed(conn, rc);
-    if (rc == WP_OK)
+    if (rc == WP_OK && !conn->in_pump)
         session_mark_dirty(conn);
     *out_rc = rc;
     return true;
