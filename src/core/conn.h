@@ -129,6 +129,18 @@ void conn_output_done(struct conn *c, size_t n);
 size_t conn_output_pending(const struct conn *c);
 
 /*
+ * Give back the buffers an idle connection does not need: the output buffer
+ * when nothing waits to be sent, the frame buffer between frames (both are
+ * wiped, then freed). The engine allocates them again on the next record,
+ * so call this when the connection has gone quiet, not per record (the
+ * runtime does it after a second without traffic). Invalidates the data of
+ * a MESSAGE event. Returns whether no buffer is left.
+ */
+bool conn_trim(struct conn *c);
+/* Bytes of buffer the engine holds now (output and frame buffers, capacity). */
+size_t conn_buffer_bytes(const struct conn *c);
+
+/*
  * Seal one application message (<= conn_max_message()) into the output.
  * WP_ESTATE before authentication, WP_ECLOSED after conn_close (or when the
  * record counter is exhausted: a close_notify is sent instead), WP_ETOOBIG

@@ -38,6 +38,13 @@
 #define RT_EMFILE_BACKOFF_MS 100
 #define RT_LINGER_MS 5000 /* how long to wait for the peer's FIN after a clean close */
 #define RT_GRAVE_MS 2000  /* lingering close of a failed connection's socket (linger.c) */
+/*
+ * A connection that moved no byte for between 1 and 2 such periods gives
+ * its engine buffers back (conn_trim): a burst does not leave an idle
+ * connection holding its high-water mark (up to send_queue_max plus one
+ * frame). Traffic in every period keeps them: no allocation per record.
+ */
+#define RT_IDLE_TRIM_MS 1000
 
 enum cmd_type {
     CMD_SEND = 1,
@@ -99,6 +106,8 @@ struct wp_conn {
     int64_t connect_deadline;
     int64_t linger_deadline;    /* after shut_wr: give up waiting for the peer's FIN */
     int64_t last_rx_ms;
+    int64_t trim_at;            /* next idle check for conn_trim, -1 none (RT_IDLE_TRIM_MS) */
+    bool was_busy;              /* bytes moved since the last idle check */
     struct cmd *sq_head, *sq_tail; /* sends not yet given to the engine */
     uint8_t *stash;                /* received bytes the engine has not taken yet */
     size_t stash_len, stash_off;

@@ -76,6 +76,7 @@ wp_status session_new(struct wp_ctx *ctx, const wp_conn_opts *opts, struct wp_co
     conn->max_msg = o.max_message;
     conn->created_ms = loop_now_ms();
     conn->connect_deadline = -1;
+    conn->trim_at = -1;
     *out = conn;
     return WP_OK;
 }
@@ -354,8 +355,10 @@ static void read_in(struct wp_conn *conn)
         if ((size_t)n < RT_RXBUF)
             break; /* drained: spare the EAGAIN round trip */
     }
-    if (total)
+    if (total) {
         conn->last_rx_ms = loop_now_ms();
+        conn->was_busy = true;
+    }
 }
 
 /* ---------------------------------------------------------------- output */
@@ -451,6 +454,7 @@ static void write_socket(struct wp_conn *conn)
             return;
         }
         conn_output_done(conn->core, (size_t)n);
+        conn->was_busy = true;
         if ((size_t)n < len)
             return; /* the socket buffer is full: wait for LOOP_OUT */
     }
@@ -484,6 +488,12 @@ static void rearm(struct wp_conn *conn)
         if (d < 0 || i < d)
             d = i;
     }
+    if (conn->state == RT_OPEN && conn->trim_at < 0 && conn_buffer_bytes(conn->core)) {
+        conn->trim_at = loop_now_ms() + RT_IDLE_TRIM_MS;
+        conn->was_busy = false;
+    }
+    if (conn->trim_at >= 0 && (d < 0 || conn->trim_at < d))
+        d = conn->trim_at;
     /* Never move the timer later: a timer that fires early re-checks and re-arms. */
     if (d < 0 || (timer_is_armed(&conn->t) && conn->t.when <= d))
         return;
@@ -588,6 +598,17 @@ static void on_timer(struct timer *t, int64_t now_ms)
         now_ms - conn->last_rx_ms >= conn->opts.idle_timeout_ms) {
         session_fail(conn, WP_ETIMEDOUT, "nothing received for %u ms", conn->opts.idle_timeout_ms);
         return;
+    }
+    if (conn->trim_at >= 0 && now_ms >= conn->trim_at) {
+        if (conn->was_busy) {
+            conn->was_busy = false;
+            conn->trim_at = now_ms + RT_IDLE_TRIM_MS;
+        } else {
+            /* Quiet for a whole period. What cannot go yet (output the peer
+               has not taken) is looked at again a period later (rearm). */
+            (void)conn_trim(conn->core);
+            conn->trim_at = -1;
+        }
     }
     if (conn->core) {
         int64_t d = conn_deadline_ms(conn->core);
