@@ -226,6 +226,17 @@ static int on_event(const wp_event *ev, void *user)
     case WP_EV_CLOSED:
         on_closed(nc, ev);
         break;
+    case WP_EV_LISTENER_FAILED:
+        /* Nothing more can arrive: give up rather than wait deaf. */
+        if (nc->o->json)
+            json_event("listener_failed", "status", wp_status_name(ev->reason), "detail",
+                       ev->detail);
+        else
+            cli_error("listener failed", ev->reason, ev->detail);
+        nc->result = ev->reason;
+        if (!nc->conn)
+            nc->is_done = true;
+        break;
     }
     return 0;
 }

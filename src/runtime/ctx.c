@@ -125,10 +125,11 @@ static void drain(struct wp_ctx *ctx)
     }
 }
 
-/* Pump dirty connections and deliver WP_EV_CLOSED until nothing is left. */
+/* Pump dirty connections and deliver WP_EV_CLOSED (and listener failures) until nothing is left. */
 static void settle(struct wp_ctx *ctx)
 {
-    while (ctx->dirty || ctx->closing) {
+    while (ctx->dirty || ctx->closing || ctx->listener_reports) {
+        listener_report(ctx);
         while (ctx->dirty) {
             struct wp_conn *conn = ctx->dirty;
             ctx->dirty = conn->dirty_next;
@@ -234,7 +235,8 @@ int wp_ctx_timeout_ms(const wp_ctx *ctx)
         return -1;
     if (atomic_load(&ctx->owner) == OWNER_THREAD)
         return -1;
-    if (ctx->dirty || ctx->closing || ctx->dead_listeners || ctx->dead_graves)
+    if (ctx->dirty || ctx->closing || ctx->dead_listeners || ctx->dead_graves ||
+        ctx->listener_reports)
         return 0;
     return loop_timeout_from(&ctx->loop, loop_now_ms());
 }

@@ -145,6 +145,8 @@ struct wp_listener {
     uint16_t port;
     wp_conn_opts opts;
     bool is_dead;
+    bool needs_report; /* failed: WP_EV_LISTENER_FAILED not yet delivered */
+    wp_err fail;       /* why it failed */
 };
 
 struct resolver {
@@ -176,6 +178,7 @@ struct wp_ctx {
     size_t nconns;
     struct wp_listener *listeners;
     struct wp_listener *dead_listeners; /* freed at the end of the iteration */
+    size_t listener_reports;            /* listeners with needs_report set */
     struct grave *graves;      /* sockets of failed connections, lingering (linger.c) */
     struct grave *dead_graves; /* freed at the end of the iteration */
     struct wp_conn *dirty;   /* need a pump */
@@ -240,6 +243,8 @@ void session_decide(struct wp_conn *conn, bool accept);
 void listener_start(struct wp_listener *l);
 void listener_free(struct wp_listener *l);
 void listener_close(struct wp_listener *l);
+/* Deliver WP_EV_LISTENER_FAILED for every failed listener (loop phases only). */
+void listener_report(struct wp_ctx *ctx);
 
 /* linger.c: FIN after a failed connection's alert, drain the peer, then close */
 void linger_socket(struct wp_ctx *ctx, int fd);
