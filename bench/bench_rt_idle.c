@@ -141,9 +141,10 @@ static void idle_for(wp_ctx *ctx, int ms)
 
 /*
  * Results per side (NRES doubles): seconds to establish; RSS and heap bytes
- * per connection 0.5 s after, 2.5 s after, and after the burst; kernel pages.
+ * per connection 0.5 s after, 2.5 s after, and after the burst; kernel
+ * pages; the burst's duration (client only).
  */
-#define NRES 8
+#define NRES 9
 
 static void server(int out, uint16_t port_unused, void *arg)
 {
@@ -227,6 +228,7 @@ static void client(int out, uint16_t port, void *arg)
     mem_per_conn(&m0, w.id->n, res + 3);
     res[7] = (double)kernel_tcp_pages();
     int sent = 0;
+    double tb = now_s();
     while (w.msgs < w.id->n && !w.bad) {
         while (sent < w.id->n && sent - w.msgs < BURST_WINDOW)
             if (wp_conn_send(conns[sent++], big, BIG) != WP_OK)
@@ -235,6 +237,7 @@ static void client(int out, uint16_t port, void *arg)
     }
     if (w.bad)
         die("client: %s (%s)", wp_strerror(w.bad), w.detail);
+    res[8] = now_s() - tb;
     idle_for(ctx, 2500);
     mem_per_conn(&m0, w.id->n, res + 5);
     for (int i = 0; i < w.id->n; i++)
@@ -266,6 +269,8 @@ int main(int argc, char **argv)
         run_pair(server, client, &id, &k_places[p], s, NRES, c, NRES);
         printf("  %-9s establish all: %.2f s (%.0f connections/s)\n", k_places[p].name, c[0],
                id.n / c[0]);
+        printf("  %-9s burst: %d x %u B messages (%d at a time) in %.1f s\n", k_places[p].name,
+               id.n, (unsigned)BIG, BURST_WINDOW, c[8]);
         for (int k = 0; k < 3; k++)
             printf("  %-9s user-space memory per connection, %-16s: client %6.0f B RSS, %6.0f B"
                    " heap; server %6.0f B RSS, %6.0f B heap\n",
