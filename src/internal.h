@@ -30,7 +30,7 @@
 #define WP_MISUSE(cond) (cond)
 #else
 #include <assert.h>
-#define WP_MISUSE(cond) ((cond) ? (assert(!#cond), true) : false)
+#define WP_MISUSE(cond) ((cond) ? (assert(0 && #cond), true) : false)
 #endif
 
 #endif

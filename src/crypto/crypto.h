@@ -35,6 +35,8 @@
 #define CRYPTO_AEAD_NONCE_LEN 12
 #define CRYPTO_AEAD_TAG_LEN 16
 #define CRYPTO_HKDF_MAX_OUT (255 * CRYPTO_SHA256_LEN)
+#define CRYPTO_PEM_PASS_MAX 1024 /* bytes; OpenSSL 3.0's PKCS#8 decoder reads no more */
+#define CRYPTO_PEM_MAX 65536     /* bytes of PEM text crypto_ec_from_pem accepts */
 
 /* ---------------------------------------------------------------- random */
 
@@ -50,7 +52,10 @@ WP_NODISCARD wp_status crypto_sha256(const void *in, size_t len, uint8_t out[CRY
 typedef struct crypto_hash crypto_hash;
 WP_NODISCARD wp_status crypto_hash_new(crypto_hash **out, wp_err *err);
 WP_NODISCARD wp_status crypto_hash_update(crypto_hash *h, const void *in, size_t len, wp_err *err);
-/* The digest of everything so far; h keeps running. */
+/*
+ * The digest of everything so far; h keeps running. Uses scratch state
+ * inside h, so like every call on h it must not run concurrently.
+ */
 WP_NODISCARD wp_status crypto_hash_peek(const crypto_hash *h, uint8_t out[CRYPTO_SHA256_LEN],
                                         wp_err *err);
 void crypto_hash_free(crypto_hash *h);
@@ -121,17 +126,24 @@ WP_NODISCARD wp_status crypto_ecdsa_verify_der(const crypto_ec_key *pub, const v
                                                size_t der_len, wp_err *err);
 
 /*
- * PKCS#8 PEM of a private key. With a passphrase (non-NULL, non-empty) the
- * PEM is "ENCRYPTED PRIVATE KEY" (PBES2: scrypt + AES-256-CBC). *out_pem is
+ * PKCS#8 PEM of a private key. With a passphrase (non-NULL, non-empty, at
+ * most CRYPTO_PEM_PASS_MAX bytes, else WP_EINVAL) the PEM is "ENCRYPTED
+ * PRIVATE KEY": PBES2 with scrypt (N = 2^15, r = 7, p = 1, 16-byte random
+ * salt) and AES-256-CBC (random IV); `openssl pkey` reads it. (r = 7, not
+ * 8: OpenSSL 3.0 reads and writes scrypt only within 32 MiB; see
+ * ossl_pem.c.) An empty passphrase means no encryption. *out_pem is
  * NUL-terminated, allocated with wp_malloc; free it with
  * wp_free_secret(*out_pem, *out_len + 1).
  */
 WP_NODISCARD wp_status crypto_ec_to_pem(const crypto_ec_key *k, const char *passphrase,
                                         char **out_pem, size_t *out_len, wp_err *err);
 /*
- * Parse a PKCS#8 PEM private key. WP_EPASSPHRASE when it is encrypted and
- * passphrase is NULL or wrong; WP_ECORRUPT when it is malformed or not a
- * P-256 key.
+ * Parse a PKCS#8 PEM private key, plain or encrypted: PBES2 with scrypt as
+ * written above, or with PBKDF2 as earlier wipeer (OpenSSL's encoder
+ * default) wrote it. WP_EPASSPHRASE when it is encrypted and passphrase is
+ * NULL or wrong; WP_ECORRUPT when it is malformed, longer than
+ * CRYPTO_PEM_MAX bytes, not a P-256 key, or when the public key stored
+ * with it is not d*G.
  */
 WP_NODISCARD wp_status crypto_ec_from_pem(const char *pem, size_t pem_len, const char *passphrase,
                                           crypto_ec_key **out, wp_err *err);
@@ -164,5 +176,10 @@ WP_NODISCARD wp_status crypto_aead_seal(crypto_aead *a, const uint8_t nonce[CRYP
 WP_NODISCARD wp_status crypto_aead_open(crypto_aead *a, const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN],
                                         const uint8_t *aad, size_t aad_len, const uint8_t *ct,
                                         size_t ct_len, uint8_t *out, wp_err *err);
+
+/* ---------------------------------------------------------------- tests */
+
+/* True when this thread's OpenSSL error queue is empty (tests assert it). */
+bool crypto_err_queue_empty(void);
 
 #endif

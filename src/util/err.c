@@ -78,7 +78,9 @@ void err_clear(wp_err *e)
     e->detail[0] = '\0';
 }
 
-static void vset(wp_err *e, wp_status code, int sys_errno, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static void vset(wp_err *e, wp_status code,
+                                                     int sys_errno, const char *fmt,
+                                                     va_list ap)
 {
     e->code = code;
     e->sys_errno = sys_errno;

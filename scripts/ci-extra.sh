@@ -1,0 +1,6 @@
+#!/bin/sh
+# Checks CI runs after the README's `make test`: packaging/ABI, then the
+# optional stages below when their scripts exist (TSan, fuzzing).
+set -eu
+cd "$(dirname "$0")/.."
+sh scripts/check-install.sh
