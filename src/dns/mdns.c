@@ -85,10 +85,7 @@ void mdns_emit(mdns *m, int link, const mdns_endpoint *ucast, const uint8_t *dat
 
 void mdns_event_push(mdns *m, const struct mdns_event *ev, const uint8_t *txt, size_t txt_len)
 {
-    size_t n = 0;
-    for (const struct ev_node *e = m->ev_head; e; e = e->next)
-        n++;
-    if (n >= EV_QUEUE_MAX) {
+    if (m->n_ev >= EV_QUEUE_MAX) {
         (void)err_set(&m->err, WP_EFULL, "mdns: event queue full; dropped an event");
         return;
     }
@@ -114,6 +111,7 @@ void mdns_event_push(mdns *m, const struct mdns_event *ev, const uint8_t *txt, s
     else
         m->ev_head = node;
     m->ev_tail = node;
+    m->n_ev++;
 }
 
 static struct mdns_iface *iface_find(mdns *m, uint32_t ifindex)
@@ -326,7 +324,8 @@ wp_status mdns_iface_set(mdns *m, uint32_t ifindex, const mdns_ip *addrs, size_t
         if (had[f] && !mdns_iface_has_family(ifc, fams[f]) && l >= 0)
             link_down(m, l);
     }
-    wp_status rc = resp_rebuild_host(m);
+    /* Rebuilding resets the records' rate-limit state: only when something changed. */
+    wp_status rc = changed || n_gone ? resp_rebuild_host(m) : WP_OK;
     for (int f = 0; f < 2 && rc == WP_OK; f++) {
         if (!had[f] && mdns_iface_has_family(ifc, fams[f]) && link_find(m, ifindex, fams[f]) < 0)
             rc = link_up(m, ifindex, fams[f], now_ms);
@@ -470,6 +469,7 @@ wp_status mdns_next_event(mdns *m, struct mdns_event *out)
     m->ev_head = n->next;
     if (!m->ev_head)
         m->ev_tail = NULL;
+    m->n_ev--;
     wp_free(m->ev_txt_hold);
     m->ev_txt_hold = n->txt;
     *out = n->ev;

@@ -164,6 +164,7 @@ struct mdns {
     struct pkt_node *out_head, *out_tail;
     size_t n_out;
     struct ev_node *ev_head, *ev_tail;
+    size_t n_ev;
     uint8_t *ev_txt_hold;
     struct mdns_stats stats;
 };

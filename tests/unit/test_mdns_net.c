@@ -244,6 +244,57 @@ static void test_converges_under_loss(void **state)
     net_free(n);
 }
 
+/* Every allocation failing in turn: no crash, no leak, and the engine keeps going. */
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    uint8_t resp[1024];
+    static const uint8_t txt[] = "\x03v=1";
+    dns_rr rr[4] = {rr_ptr(T_PTR, "Peer._wipeerkit._tcp.local", 4500),
+                    rr_srv("Peer._wipeerkit._tcp.local", "p.local", 9, 120),
+                    rr_txt("Peer._wipeerkit._tcp.local", txt, 4, 4500), rr_a("p.local", 9, 120)};
+    size_t len = mk_response(resp, sizeof resp, rr, 4);
+    size_t completed = 0;
+    for (long n = 0; n < 300; n++) {
+        uint64_t seed = 7;
+        mdns *m = NULL;
+        int64_t now = 1000;
+        struct mdns_config cfg = {.rng = node_rng, .rng_user = &seed, .host_label = "h"};
+        mem_fail_after(n);
+        if (mdns_new(&cfg, now, &m, NULL) != WP_OK) {
+            mem_fail_after(-1);
+            assert_null(m);
+            continue;
+        }
+        mdns_ip ip = {.family = MDNS_INET, .addr = {10, 0, 0, 1}};
+        uint32_t id;
+        struct mdns_service_desc d = {.instance = "Dev", .port = 1, .txt = txt, .txt_len = 4};
+        mdns_endpoint src = foreign(MDNS_PORT);
+        src.ifindex = 1;
+        bool all_ok = mdns_iface_set(m, 1, &ip, 1, now) == WP_OK;
+        all_ok &= mdns_service_add(m, &d, now, &id) == WP_OK;
+        all_ok &= mdns_browse_start(m, MDNS_SERVICE_TYPE, now) == WP_OK;
+        for (int step = 0; step < 40; step++) {
+            if (step == 20)
+                mem_fail_after(-1); /* recovery */
+            if (step % 10 == 5)
+                assert_int_equal(mdns_input(m, resp, len, &src, false, now), WP_OK);
+            now += 250;
+            assert_int_equal(mdns_tick(m, now), WP_OK);
+            while (mdns_output(m))
+                mdns_output_done(m);
+            struct mdns_event ev;
+            while (mdns_next_event(m, &ev) == WP_OK)
+                ;
+        }
+        completed += all_ok;
+        assert_int_equal(mdns_shutdown(m, now), WP_OK);
+        mdns_free(m);
+    }
+    mem_fail_after(-1);
+    assert_true(completed > 0); /* the sweep reached past the setup calls */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_refresh_keeps_services_for_hours),
         cmocka_unit_test(test_dual_stack),
         cmocka_unit_test(test_converges_under_loss),
+        cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
