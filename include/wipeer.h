@@ -81,7 +81,7 @@ typedef enum wp_status {
     WP_ECLOSED = 305,   /**< the connection is closed */
     WP_ENOTWIPEER = 306,/**< the peer does not speak the wipeer protocol */
     WP_EVERSION = 307,  /**< no protocol version or cipher suite in common */
-    WP_EIDENTITY = 308, /**< the peer's identity differs from the one expected */
+    WP_EIDENTITY = 308, /**< the peer's identity differs from the one expected, or is our own */
     WP_EINTEGRITY = 309,/**< a record failed its integrity check (tampering) */
     WP_ETRUNCATED = 310,/**< the stream ended without an authenticated close */
     WP_EREFUSED = 311,  /**< the connection was refused or reset */

@@ -4,3 +4,6 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/check-install.sh
+if [ -x scripts/fuzz-smoke.sh ]; then
+  scripts/fuzz-smoke.sh "${WP_FUZZ_SECONDS:-20}"
+fi

@@ -44,6 +44,13 @@ typedef wp_status (*conn_rng_fn)(void *user, uint8_t *out, size_t len);
 typedef wp_status (*conn_sign_fn)(void *user, const uint8_t *msg, size_t msg_len,
                                   uint8_t out_sig[CRYPTO_SIG_LEN]);
 
+/*
+ * Key log hook (optional; tests and protocol vectors only, never in
+ * production): called with each value the key schedule derives, by name
+ * ("dh", "th2", "i_hs", "r_ap_0", "exp", ...; see docs/PROTOCOL.md §5).
+ */
+typedef void (*conn_keylog_fn)(void *user, const char *name, const uint8_t *value, size_t len);
+
 #define CONN_SUITE_P256_AES256GCM_SHA256 0x0001u        /* mandatory */
 #define CONN_SUITE_P256_CHACHA20POLY1305_SHA256 0x0002u /* optional */
 
@@ -57,7 +64,8 @@ struct conn_config {
     uint32_t suites;                  /* bitmask of CONN_SUITE_*, 0 = all supported, in
                                          preference order AES-GCM then ChaCha20 */
     uint32_t max_frame;               /* post-handshake frame limit; 0 = 1 MiB default */
-    int64_t handshake_timeout_ms;     /* 0 = default (10 s) */
+    int64_t handshake_timeout_ms;     /* 0 = default (10 s); from conn_new to AUTHENTICATED,
+                                         the trust decision included */
     const uint8_t *expected_peer;     /* optional 65-byte public key: anything else is
                                          WP_EIDENTITY before trust is even asked */
     const uint8_t *external_secret;   /* optional high-entropy secret (QR pairing) mixed into
@@ -65,6 +73,8 @@ struct conn_config {
     size_t external_secret_len;
     uint64_t rekey_after_records;     /* 0 = protocol default; tests lower it */
     uint64_t rekey_after_bytes;       /* 0 = protocol default */
+    conn_keylog_fn keylog;            /* optional, tests only; see above */
+    void *keylog_user;
 };
 
 enum conn_event_type {
@@ -76,7 +86,9 @@ enum conn_event_type {
     CONN_EV_PEER_IDENTITY = 1,
     CONN_EV_AUTHENTICATED = 2, /* handshake complete; send/receive allowed */
     CONN_EV_MESSAGE = 3,       /* one whole application message */
-    CONN_EV_CLOSED = 4,        /* the peer closed (reason WP_OK) or the conn failed */
+    CONN_EV_CLOSED = 4,        /* the peer closed its direction with close_notify (reason
+                                  WP_OK; we may still send until conn_close), or the conn
+                                  failed (reason = the error, detail in conn_last_error) */
 };
 
 struct conn_event {
@@ -99,6 +111,14 @@ void conn_free(struct conn *c); /* wipes all secrets; NULL is a no-op */
  */
 WP_NODISCARD wp_status conn_input(struct conn *c, const uint8_t *in, size_t len,
                                   size_t *out_used);
+/*
+ * The transport reached end of stream (the peer's FIN); call it once every
+ * byte received before the FIN was taken by conn_input. WP_OK after the
+ * peer's authenticated close (close_notify); otherwise the conn fails with
+ * WP_ETRUNCATED ("during the handshake" or "without close_notify") and that
+ * code is returned.
+ */
+WP_NODISCARD wp_status conn_input_eof(struct conn *c);
 /* Bytes waiting to be sent, or NULL when there are none. */
 const uint8_t *conn_output(struct conn *c, size_t *out_len);
 /* n bytes of conn_output() were sent. */
@@ -106,10 +126,25 @@ void conn_output_done(struct conn *c, size_t n);
 /* How many bytes are waiting to be sent (for back-pressure). */
 size_t conn_output_pending(const struct conn *c);
 
-/* Seal one application message (<= conn_max_message()); WP_ESTATE before authentication. */
+/*
+ * Seal one application message (<= conn_max_message()) into the output.
+ * WP_ESTATE before authentication, WP_ECLOSED after conn_close (or when the
+ * record counter is exhausted: a close_notify is sent instead), WP_ETOOBIG
+ * above the peer's limit, WP_ENOMEM if the output cannot grow (none of these
+ * fail the conn); after a fatal error, its code.
+ */
 WP_NODISCARD wp_status conn_send(struct conn *c, const void *msg, size_t len);
+/*
+ * The largest message conn_send accepts: the peer's announced frame limit
+ * minus 17 once authenticated; before that the protocol minimum (4079).
+ */
 size_t conn_max_message(const struct conn *c);
-/* Queue an authenticated close; no more sends afterwards. */
+/*
+ * Queue an authenticated close (close_notify) of our sending direction; no
+ * more sends afterwards, but the peer's messages keep arriving until it
+ * closes too (half-close, like TCP FIN). Before authentication it aborts the
+ * handshake (the conn fails with WP_ECLOSED). Idempotent.
+ */
 WP_NODISCARD wp_status conn_close(struct conn *c);
 
 /* WP_OK with *out_ev filled, or WP_AGAIN when no event is queued. */
@@ -122,13 +157,18 @@ int64_t conn_deadline_ms(const struct conn *c);
 void conn_tick(struct conn *c, int64_t now_ms);
 
 bool conn_is_authenticated(const struct conn *c);
-bool conn_is_closed(const struct conn *c); /* closed cleanly or failed */
+/* Failed, or both directions closed by close_notify: drain conn_output(), then close. */
+bool conn_is_closed(const struct conn *c);
 const wp_err *conn_last_error(const struct conn *c);
 
 /*
- * Channel binding (docs/PROTOCOL.md "Exporter"): a value both ends derive
- * from the handshake, for pairing layers (PIN PAKE, numeric comparison).
- * Valid once the peer identity is known.
+ * Channel binding (docs/PROTOCOL.md §5.4): a value both ends derive from the
+ * handshake, for pairing layers (PIN PAKE, numeric comparison). Available
+ * from the moment the transcript through the responder's Finished is known:
+ * on the initiator when it reports CONN_EV_PEER_IDENTITY, on the responder
+ * once it has sent message 2 (so both can bind to it before deciding
+ * trust). WP_ESTATE before that and after a failure; WP_EINVAL unless
+ * 1 <= strlen(label) <= 200 and 1 <= out_len <= 8160.
  */
 WP_NODISCARD wp_status conn_exporter(const struct conn *c, const char *label, uint8_t *out,
                                      size_t out_len);

@@ -159,6 +159,12 @@ typedef enum crypto_aead_alg {
 typedef struct crypto_aead crypto_aead;
 WP_NODISCARD wp_status crypto_aead_new(crypto_aead_alg alg, const uint8_t key[CRYPTO_AEAD_KEY_LEN],
                                        crypto_aead **out, wp_err *err);
+/*
+ * Replace the key of a (same algorithm) without allocating: key updates on
+ * a live connection. After a failure a must only be freed.
+ */
+WP_NODISCARD wp_status crypto_aead_rekey(crypto_aead *a, const uint8_t key[CRYPTO_AEAD_KEY_LEN],
+                                         wp_err *err);
 void crypto_aead_free(crypto_aead *a);
 /*
  * out receives pt_len + CRYPTO_AEAD_TAG_LEN bytes: ciphertext || tag.

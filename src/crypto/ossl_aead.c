@@ -85,6 +85,16 @@ out:
     return rc;
 }
 
+wp_status crypto_aead_rekey(crypto_aead *a, const uint8_t key[CRYPTO_AEAD_KEY_LEN], wp_err *err)
+{
+    if (WP_MISUSE(a == NULL || key == NULL))
+        return err_set(err, WP_EINVAL, "crypto_aead_rekey: NULL argument");
+    /* Same cipher, new key schedule in the existing context: nothing is allocated. */
+    if (EVP_CipherInit_ex2(a->ctx, NULL, key, NULL, -1, NULL) != 1)
+        return ossl_fail(err, "AEAD rekey");
+    return WP_OK;
+}
+
 void crypto_aead_free(crypto_aead *a)
 {
     if (a == NULL)

@@ -545,6 +545,23 @@ static void aead_checks(crypto_aead_alg alg)
     assert_status(crypto_aead_open(a, nonce, NULL, 0, buf, 16, NULL, NULL), WP_OK);
     buf[0] ^= 1;
     assert_status(crypto_aead_open(a, nonce, NULL, 0, buf, 16, NULL, NULL), WP_EAUTH);
+    /* Rekey: the object now seals exactly as a fresh one under the new key, and the old key's
+     * records no longer open. */
+    uint8_t key2[32], fresh[80];
+    crypto_aead *b = NULL;
+    for (size_t i = 0; i < sizeof key2; i++)
+        key2[i] = (uint8_t)(0x80 + i);
+    assert_status(crypto_aead_rekey(a, key2, NULL), WP_OK);
+    assert_status(crypto_aead_new(alg, key2, &b, NULL), WP_OK);
+    nonce[11] = 9;
+    assert_status(crypto_aead_seal(a, nonce, aad, sizeof aad, orig, 64, buf, NULL), WP_OK);
+    assert_status(crypto_aead_seal(b, nonce, aad, sizeof aad, orig, 64, fresh, NULL), WP_OK);
+    assert_memory_equal(buf, fresh, 80);
+    assert_memory_not_equal(buf, rec, 80);
+    assert_status(crypto_aead_open(a, nonce, aad, sizeof aad, rec, 80, out, NULL), WP_EAUTH);
+    assert_status(crypto_aead_open(b, nonce, aad, sizeof aad, buf, 80, out, NULL), WP_OK);
+    assert_memory_equal(out, orig, 64);
+    crypto_aead_free(b);
     crypto_aead_free(a);
     crypto_aead_free(NULL);
 }
