@@ -1,6 +1,8 @@
 #include "internal.h"
 #include "dns/txt.h"
 
+#include <stdio.h>
+
 static bool key_eq(const uint8_t *a, size_t alen, const char *b)
 {
     size_t blen = strlen(b);
@@ -122,6 +124,17 @@ wp_status txt_add(wp_wbuf *w, const char *key, const void *value, size_t value_l
 wp_status txt_add_str(wp_wbuf *w, const char *key, const char *value, wp_err *err)
 {
     return txt_add(w, key, value, value ? strlen(value) : 0, err);
+}
+
+/* see txt.h */
+wp_status txt_wipeer_build(wp_wbuf *w, const char *fp, wp_err *err)
+{
+    char v[12];
+    (void)snprintf(v, sizeof v, "%u", TXT_WIPEER_VERSION);
+    wp_status rc = txt_add_str(w, TXT_KEY_VERSION, v, err);
+    if (rc == WP_OK && fp)
+        rc = txt_add_str(w, TXT_KEY_FINGERPRINT, fp, err);
+    return rc;
 }
 
 /* see txt.h */

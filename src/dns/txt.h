@@ -61,6 +61,13 @@ WP_NODISCARD wp_status txt_add(wp_wbuf *w, const char *key, const void *value,
 WP_NODISCARD wp_status txt_add_str(wp_wbuf *w, const char *key, const char *value,
                                    wp_err *err);
 
+/*
+ * Start a wipeer TXT record: "v=1" and, unless fp is NULL (the privacy
+ * setting), "fp=<fp>". Add free application keys afterwards with txt_add
+ * (which refuses another v or fp: WP_EEXIST). Errors as txt_add.
+ */
+WP_NODISCARD wp_status txt_wipeer_build(wp_wbuf *w, const char *fp, wp_err *err);
+
 /* What a browser learns from a wipeer TXT record. */
 typedef struct txt_wipeer_info {
     unsigned version;          /* value of v, 0 when missing or not a number */

@@ -8,9 +8,11 @@
 #                             publish, zeroconf resolves us (port, TXT, v4+v6)
 #   mdns_sock.sh PEER avahi   avahi-daemon publishes, we resolve it; we
 #                             publish, avahi-browse -rp resolves us
+#   mdns_sock.sh PEER loss    30 % of mDNS packets dropped on both sides'
+#                             INPUT: rounds of fresh peers still resolve
 . "$(dirname "$0")/lib.sh"
-PEER=${1:?usage: mdns_sock.sh PEER wipeer|zc|avahi}
-case_=${2:?usage: mdns_sock.sh PEER wipeer|zc|avahi}
+PEER=${1:?usage: mdns_sock.sh PEER wipeer|zc|avahi|loss}
+case_=${2:?usage: mdns_sock.sh PEER wipeer|zc|avahi|loss}
 
 require_root_netns
 ns_new a
@@ -106,6 +108,26 @@ avahi)
   *) fail "Avahi's service resolved as: $row2" ;;
   esac
   pass "avahi-daemon <-> wipeer both ways: $row2"
+  ;;
+loss)
+  require_cmd iptables iptables
+  loss_set a 0.3
+  loss_set b 0.3
+  lossy=0
+  for round in $(seq 1 12); do
+    read -r _ before < <(loss_report b)
+    speer a "la$round" --host alpha --publish "L$round:$PORT" --txt v=1 --linger 20000 \
+      --expect-count 99 --timeout 20000
+    pa=$LAST_PID
+    peer b "lb$round" --browse --expect "L$round" --timeout 12000 ||
+      fail "round $round: not resolved within 12 s under 30 % loss"
+    stop_pid "$pa"
+    read -r seen dropped < <(loss_report b)
+    [ "$dropped" -gt "$before" ] && lossy=$((lossy + 1))
+    [ "$lossy" -lt 4 ] || break
+  done
+  [ "$lossy" -ge 4 ] || fail "only $lossy of $round rounds lost packets: is the loss rule working?"
+  pass "resolved in each of $round rounds under 30 % loss ($dropped of $seen packets into B dropped)"
   ;;
 *) fail "unknown case $case_" ;;
 esac

@@ -634,6 +634,21 @@ static void test_txt_wipeer(void **state)
     }
     txt_wipeer_parse(NULL, 0, &info);
     assert_false(info.is_connectable);
+    /* The builder: v=1, fp unless private, then free keys (no second v or fp). */
+    uint8_t mem[128];
+    wp_wbuf w;
+    wbuf_init(&w, mem, sizeof mem);
+    assert_int_equal(txt_wipeer_build(&w, "A3F2-B1C4-D5E6-F8A9", NULL), WP_OK);
+    assert_int_equal(txt_add_str(&w, "app", "chat", NULL), WP_OK);
+    assert_int_equal(txt_add_str(&w, "FP", "x", NULL), WP_EEXIST);
+    txt_wipeer_parse(w.data, w.len, &info);
+    assert_true(info.is_connectable && info.has_fp);
+    assert_int_equal(info.version, TXT_WIPEER_VERSION);
+    wbuf_init(&w, mem, sizeof mem);
+    assert_int_equal(txt_wipeer_build(&w, NULL, NULL), WP_OK);
+    txt_wipeer_parse(w.data, w.len, &info);
+    assert_true(info.is_connectable);
+    assert_false(info.has_fp);
     txt_wipeer_parse((const uint8_t *)"\x16" "fp=A3F2-B1C4-D5E6-F8A9", 23, &info);
     assert_string_equal(info.fp, "A3F2-B1C4-D5E6-F8A9");
 }
