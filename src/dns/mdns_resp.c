@@ -444,6 +444,11 @@ static void tie_break(mdns *m, int link, struct grp *g, const dns_rr *theirs, si
 {
     struct own_rr *recs[64];
     const dns_rr *ours[64], *their_p[PROBE_THEIRS_MAX];
+    bool all_ours = true;
+    for (size_t i = 0; i < n_theirs; i++)
+        all_ours &= is_ours(m, g, &theirs[i]);
+    if (all_ours)
+        return; /* our own probe, back through another interface on the same LAN */
     size_t n_ours = resp_records(m, g, link, true, recs, WP_ARRAY_LEN(recs), 0);
     for (size_t i = 0; i < n_ours; i++)
         ours[i] = &recs[i]->rr;

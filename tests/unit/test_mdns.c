@@ -546,6 +546,27 @@ static void test_address_changes(void **state)
     net_free(n);
 }
 
+/* Two interfaces on the same LAN: our own probes and announcements come back
+ * on the other interface with the other interface's address. Not a conflict. */
+static void test_two_interfaces_same_lan(void **state)
+{
+    (void)state;
+    struct net *n = net_new();
+    struct node *a = net_add(n, "h", false, 0);
+    mdns_ip other = {.family = MDNS_INET, .addr = {10, 0, 1, 1}};
+    assert_int_equal(mdns_iface_set(a->m, 50, &other, 1, n->now), WP_OK);
+    add_service(a, "Dev", 4242, n->now);
+    net_run_for(n, 10000);
+    assert_int_equal(count_ev(a, MDNS_EV_RENAMED, NULL), 0);
+    assert_int_equal(count_ev(a, MDNS_EV_HOST_RENAMED, NULL), 0);
+    assert_int_equal(count_ev(a, MDNS_EV_REGISTERED, "Dev"), 1);
+    struct mdns_stats st;
+    mdns_get_stats(a->m, &st);
+    assert_int_equal(st.conflicts, 0);
+    assert_int_equal(st.tx_probes, 6); /* three per interface, no deferral */
+    net_free(n);
+}
+
 static void test_api_errors(void **state)
 {
     (void)state;
@@ -607,6 +628,7 @@ int main(void)
         cmocka_unit_test(test_conflict_after_established_reprobes),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_address_changes),
+        cmocka_unit_test(test_two_interfaces_same_lan),
         cmocka_unit_test(test_api_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
