@@ -84,7 +84,11 @@ zc)
   "FOUND Zed $$|"*"|7003|"*"$(ip4 a)"*"|1|$FP|1") ;;
   *) fail "zeroconf's service resolved as: $row" ;;
   esac
-  pass "python3-zeroconf <-> wipeer both ways: $row"
+  # We claim zeroconf's instance name: zeroconf defends, we become "Zed N (2)".
+  peer b cb --host gamma --publish "Zed $$:7009" --txt v=1 --browse --expect "Zed $$ (2)" \
+    --timeout 10000 || fail "no rename to 'Zed $$ (2)'"
+  grep -qxF "RENAMED Zed $$ (2)" "$(logfile cb)" || fail "we did not rename"
+  pass "python3-zeroconf <-> wipeer both ways, and zeroconf defended its name: $row"
   ;;
 avahi)
   require_cmd avahi-publish avahi-utils
@@ -107,7 +111,16 @@ avahi)
   "FOUND Avi $$|wp$$-a.local|7005|"*"$(ip4 a)"*"|1|$FP|1") ;;
   *) fail "Avahi's service resolved as: $row2" ;;
   esac
-  pass "avahi-daemon <-> wipeer both ways: $row2"
+  # We claim Avahi's instance name: Avahi defends, we become "Avi N (2)".
+  peer b cb --host gamma --publish "Avi $$:7009" --txt v=1 --browse --expect "Avi $$ (2)" \
+    --timeout 10000 || fail "no rename to 'Avi $$ (2)'"
+  grep -qxF "RENAMED Avi $$ (2)" "$(logfile cb)" || fail "we did not rename"
+  grep -q "collision" "$(logfile apub)" && fail "Avahi renamed instead of defending"
+  # Avahi claims our name (the peer in B still runs): we defend, Avahi renames.
+  spawn_avahi a apub2 avahi-publish -s "$NAME" _wipeerkit._tcp 7006 v=1
+  wait_line apub2 "collision|Established" 10
+  grep -q "collision" "$(logfile apub2)" || fail "Avahi took our name: $(cat "$(logfile apub2)")"
+  pass "avahi-daemon <-> wipeer both ways, each defends its name against the other: $row2"
   ;;
 loss)
   require_cmd iptables iptables
