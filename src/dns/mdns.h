@@ -40,6 +40,11 @@
  * browsed service type at a time, max_cache cached records (the soonest
  * to expire are evicted first), MDNS_MAX_SERVICES discovered services.
  *
+ * Not implemented (optional in RFC 6762): duplicate question suppression
+ * (§7.3), passive observation of failures (§10.5), the on-link source
+ * address check of §11 (the socket layer only accepts datagrams from the
+ * joined interfaces), sleep proxies and TCP for legacy truncated replies.
+ *
  * Not thread-safe: one thread (the loop) owns an mdns engine.
  */
 #ifndef WP_DNS_MDNS_H
@@ -225,7 +230,8 @@ enum mdns_event_type {
     MDNS_EV_REGISTERED = 1, /* our service probed and announced (service_id, name) */
     MDNS_EV_RENAMED = 2,    /* name conflict: our service now has `name` (service_id) */
     MDNS_EV_HOST_RENAMED = 3, /* host name conflict: now `name` (service_id 0) */
-    MDNS_EV_FOUND = 4,      /* a browsed service resolved (info) */
+    MDNS_EV_FOUND = 4,      /* a browsed service resolved (info): SRV, >= 1 address, and its
+                               TXT (or none after 2 unanswered TXT queries or an NSEC) */
     MDNS_EV_UPDATED = 5,    /* its port, host, addresses or TXT changed (info) */
     MDNS_EV_REMOVED = 6,    /* it left (goodbye or expiry) or stopped resolving (info.name) */
 };
