@@ -136,7 +136,7 @@ struct wp_bench {
     size_t len;
 };
 
-static void wp_connect(struct wp_bench *w)
+static void bench_wp_connect(struct wp_bench *w)
 {
     wp_err err;
     w->a.is_auth = w->b.is_auth = false;
@@ -152,7 +152,7 @@ static void wp_connect(struct wp_bench *w)
 static void wp_handshake(void *p)
 {
     struct wp_bench *w = p;
-    wp_connect(w);
+    bench_wp_connect(w);
     conn_free(w->a.c);
     conn_free(w->b.c);
 }
@@ -304,7 +304,7 @@ int main(int argc, char **argv)
 
     /* records */
     static const size_t sizes[] = {1024, 16384, 1u << 20};
-    wp_connect(&w);
+    bench_wp_connect(&w);
     struct evp_bench e;
     uint8_t key[32] = {1};
     memset(&e, 0, sizeof e);

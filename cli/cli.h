@@ -25,5 +25,27 @@ void cli_error(const char *what, wp_status st, const char *detail);
 int cli_exit_code(wp_status st);
 
 int cmd_id(int argc, char **argv);
+int cmd_listen(int argc, char **argv);
+int cmd_connect(int argc, char **argv);
+
+/* The encrypted netcat shared by listen and connect (netcat.c). */
+struct nc_opts {
+    const char *home;        /* NULL: default home */
+    bool json;               /* events as JSON lines on stderr */
+    bool no_stdin;           /* send nothing: half-close right after the handshake */
+    bool keep_open;          /* listen: serve connections one after another */
+    bool accept_any;         /* listen: trust any peer */
+    const char **allow;      /* listen: fingerprints (short or long) to trust */
+    int nallow;
+    const char *expect;      /* connect: the only fingerprint to trust */
+    uint32_t timeout_ms;     /* connect and handshake timeout; 0 = library default */
+    uint32_t idle_timeout_ms;
+};
+/* Run until the connection ends; returns the exit code. */
+int nc_listen(const struct nc_opts *o, const char *bind, uint16_t port);
+int nc_connect(const struct nc_opts *o, const char *host, uint16_t port);
+/* Parse "--opt VALUE" helpers shared by listen and connect (cmd_listen.c). */
+int cli_parse_seconds(const char *cmd, const char *opt, const char *v, uint32_t *out_ms);
+int cli_check_fingerprint(const char *cmd, const char *opt, const char *v);
 
 #endif

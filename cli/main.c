@@ -9,6 +9,8 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cli_cmd k_cmds[] = {
     {"id", cmd_id, "show (and on first use create) this device's identity"},
+    {"listen", cmd_listen, "wait for a peer; pipe stdin/stdout through the encrypted link"},
+    {"connect", cmd_connect, "connect to a peer; pipe stdin/stdout through the encrypted link"},
     {"help", cmd_help, "show this help"},
 };
 

@@ -298,7 +298,310 @@ WP_API bool wp_fingerprint_matches(const wp_fingerprint *fp, const char *text);
 /** Constant-time equality of two fingerprints. Thread-safe. */
 WP_API bool wp_fingerprint_equal(const wp_fingerprint *a, const wp_fingerprint *b);
 
-/* @@RUNTIME@@ (contexts, connections, events; see issue 4) */
+/* ------------------------------------------------------------------ */
+/* Runtime: contexts, connections, events (issue 4)                   */
+/*
+ * A wp_ctx runs one event loop that owns every connection and listener of
+ * the context (an actor): sockets, timers and the protocol engines are only
+ * touched by the loop. Public calls are thread-safe: from another thread they
+ * lock the context briefly, enqueue a command and wake the loop (eventfd);
+ * from the loop thread (inside a callback) they act directly. Results and
+ * everything the peer does arrive as events through one callback, always on
+ * the loop thread, never nested inside another public call.
+ *
+ * Run the loop either on a thread of ours (wp_ctx_start/wp_ctx_stop) or in
+ * your own loop: poll wp_ctx_fd() for reading, wait at most
+ * wp_ctx_timeout_ms(), then call wp_ctx_process().
+ *
+ * Life of a connection (wp_connect, or accepted by a wp_listen listener):
+ *   WP_EV_CONNECTED -> WP_EV_PEER_IDENTITY (you decide trust)
+ *   -> WP_EV_AUTHENTICATED -> WP_EV_MESSAGE* / WP_EV_WRITABLE*
+ *   [-> WP_EV_PEER_CLOSED] -> WP_EV_CLOSED (always last, exactly once).
+ * A connection that fails before TCP connects reports only WP_EV_CLOSED.
+ * Messages arrive whole, in order, exactly once, or the connection reports
+ * why not in WP_EV_CLOSED.
+ *
+ * A wp_conn handle is valid from wp_connect (or its WP_EV_CONNECTED event)
+ * until the WP_EV_CLOSED callback returns; the context frees it then. Other
+ * threads must not use a handle after that. The simple pattern: keep your
+ * per-connection state under your own lock, set a "closed" flag in the
+ * WP_EV_CLOSED handler under that lock, and call wp_conn_* from other
+ * threads only under it while the flag is clear (hold it across wp_connect
+ * too: a refused connection can end before wp_connect returns). The
+ * library never holds its own lock while calling you, so this cannot
+ * deadlock. A wp_listener handle is valid until wp_listener_close or
+ * wp_ctx_free.
+ *
+ * Sending: a message sent on the loop thread (from a callback) is sealed
+ * at once from your buffer; from another thread it is copied into the
+ * context's command queue. Either way at most send_queue_max bytes wait
+ * per connection (WP_EFULL beyond). Receiving: messages are delivered
+ * synchronously; a slow callback stops the loop reading, and TCP flow
+ * control slows the sender down, so nothing piles up without bound.
+ */
+
+/** A context: one event loop, its connections and listeners. */
+typedef struct wp_ctx wp_ctx;
+/** One wipeer connection (outgoing or accepted). Owned by its ctx. */
+typedef struct wp_conn wp_conn;
+/** A listening TCP socket accepting wipeer connections. Owned by its ctx. */
+typedef struct wp_listener wp_listener;
+
+typedef enum wp_event_type {
+    /** TCP is connected (outgoing) or accepted (incoming); the handshake starts. */
+    WP_EV_CONNECTED = 1,
+    /**
+     * The peer proved possession of the identity key ev->peer (fingerprint
+     * ev->peer_fingerprint). Decide whether to trust it by returning
+     * WP_TRUST_ACCEPT or WP_TRUST_REJECT from the callback, or return
+     * WP_TRUST_DEFER and call wp_conn_trust() later (from any thread; the
+     * handshake timeout still runs). Not delivered when
+     * wp_conn_opts.has_expected_peer is set: the runtime decides.
+     */
+    WP_EV_PEER_IDENTITY = 2,
+    /** The handshake completed: ev->peer is authenticated; messages flow. */
+    WP_EV_AUTHENTICATED = 3,
+    /** One whole message: ev->data/ev->len, borrowed, valid during the callback. */
+    WP_EV_MESSAGE = 4,
+    /** The send queue has room again after a wp_conn_send returned WP_EFULL. */
+    WP_EV_WRITABLE = 5,
+    /**
+     * The peer sent its authenticated close: it will send nothing more. You
+     * may still send; call wp_conn_close() when done (WP_EV_CLOSED follows).
+     */
+    WP_EV_PEER_CLOSED = 6,
+    /**
+     * The connection is over: ev->reason is WP_OK after an authenticated
+     * close in both directions, else why it ended (e.g. WP_ETRUNCATED: TCP
+     * ended without an authenticated close; WP_EREFUSED: refused or reset;
+     * WP_EINTEGRITY: a record failed authentication; WP_ETIMEDOUT; WP_EDENIED;
+     * WP_EIDENTITY; WP_ENOTWIPEER; WP_ECLOSED: wp_conn_abort, or the peer
+     * aborted). ev->detail
+     * says more. The handle is freed when the callback returns.
+     */
+    WP_EV_CLOSED = 7,
+} wp_event_type;
+
+/** Return values of the callback for WP_EV_PEER_IDENTITY (ignored otherwise). */
+#define WP_TRUST_REJECT 0 /**< fail the connection with WP_EDENIED */
+#define WP_TRUST_ACCEPT 1 /**< complete the handshake */
+#define WP_TRUST_DEFER 2  /**< decide later with wp_conn_trust() */
+
+/** One event. Everything in it is borrowed and valid during the callback only. */
+typedef struct wp_event {
+    wp_event_type type;
+    wp_conn *conn;         /**< the connection (every event) */
+    wp_listener *listener; /**< the listener that accepted conn, or NULL (outgoing);
+                                compare only, it may have been closed since */
+    void *conn_user;       /**< wp_conn_opts.user of the connection (or its listener) */
+    const uint8_t *data;   /**< MESSAGE: the message bytes */
+    size_t len;            /**< MESSAGE: its length (0 is a valid message) */
+    wp_pubkey peer;        /**< PEER_IDENTITY, AUTHENTICATED, MESSAGE.., CLOSED once known */
+    wp_fingerprint peer_fingerprint; /**< SHA-256 of peer */
+    bool has_peer;         /**< peer/peer_fingerprint are set */
+    wp_status reason;      /**< CLOSED: why (WP_OK: clean close) */
+    const char *detail;    /**< CLOSED: human-readable detail, never NULL ("" if none) */
+} wp_event;
+
+/**
+ * The event callback. Runs on the loop thread; must not block for long (it
+ * stalls every connection of the ctx) and must not call wp_ctx_free or
+ * wp_ctx_stop on its own ctx. It may call any other API function. The
+ * return value matters only for WP_EV_PEER_IDENTITY (WP_TRUST_*); a
+ * callback that returns 0 for everything rejects every peer.
+ */
+typedef int (*wp_event_fn)(const wp_event *ev, void *user);
+
+/** Which OS readiness API the loop uses. */
+typedef enum wp_loop_backend {
+    WP_LOOP_DEFAULT = 0, /**< epoll on Linux */
+    WP_LOOP_EPOLL = 1,   /**< one aggregate pollable fd (wp_ctx_fd) */
+    WP_LOOP_POLL = 2,    /**< poll(2): portable; no aggregate fd (wp_ctx_fd is -1),
+                              so use it with wp_ctx_start */
+} wp_loop_backend;
+
+/** Context settings. Initialise with wp_ctx_config_init, then set fields. */
+typedef struct wp_ctx_config {
+    /**
+     * Our device identity. Required. Borrowed: the application keeps
+     * ownership and must free it only after wp_ctx_free; the context only
+     * reads it (signing from the loop thread).
+     */
+    const wp_identity *identity;
+    wp_event_fn on_event; /**< required */
+    void *user;           /**< passed to on_event */
+    wp_loop_backend backend;
+} wp_ctx_config;
+
+/** Per-connection options (wp_connect; wp_listen applies them to each accepted
+ *  connection). Initialise with wp_conn_opts_init, then set fields. */
+typedef struct wp_conn_opts {
+    /** If set, only this identity is accepted (WP_EIDENTITY otherwise) and
+     *  WP_EV_PEER_IDENTITY is not delivered. */
+    bool has_expected_peer;
+    wp_fingerprint expected_peer;
+    uint32_t connect_timeout_ms;   /**< TCP connect incl. name resolution; default 10000 */
+    uint32_t handshake_timeout_ms; /**< from TCP connect to authenticated; default 10000 */
+    uint32_t idle_timeout_ms;      /**< close after this long with nothing received; 0 = never */
+    /** TCP keepalive: first probe after keepalive_idle_s idle seconds (default 60),
+     *  then every 10 s, dead after 3 unanswered; keepalive_idle_s = UINT32_MAX disables. */
+    uint32_t keepalive_idle_s;
+    /** Largest message we accept from the peer (announced in the handshake);
+     *  0 = WP_MESSAGE_MAX_DEFAULT, at most WP_MESSAGE_MAX_LIMIT. What we may
+     *  send is the smaller of this and the peer's own limit. */
+    uint32_t max_message;
+    uint32_t send_queue_max; /**< bytes queued but not yet on the socket before
+                                  wp_conn_send says WP_EFULL; 0 = 256 KiB. A
+                                  message that fits the limit is always taken
+                                  into an empty queue. */
+    void *user;              /**< delivered as wp_event.conn_user */
+} wp_conn_opts;
+
+/** Default message limit: 1 MiB frames less the 17-byte record overhead. */
+#define WP_MESSAGE_MAX_DEFAULT ((1u << 20) - 17)
+/** The largest max_message (16 MiB frames, docs/PROTOCOL.md §3). */
+#define WP_MESSAGE_MAX_LIMIT ((1u << 24) - 17)
+/** Longest text of wp_conn_remote_address, e.g. "[ffff:...:ffff]:65535". */
+#define WP_ADDRESS_STR 64
+
+/** Fill cfg with defaults (all zero / NULL, backend WP_LOOP_DEFAULT). */
+WP_API void wp_ctx_config_init(wp_ctx_config *cfg);
+/** Fill opts with defaults (zero = library default for every field). */
+WP_API void wp_conn_opts_init(wp_conn_opts *opts);
+
+/**
+ * Create a context. cfg is copied (cfg->identity is borrowed, see above).
+ * The loop does not run until wp_ctx_start or wp_ctx_process.
+ * Returns WP_OK; WP_EINVAL (no identity or callback); WP_ENOMEM; WP_ESYS
+ * (epoll/eventfd creation failed). out_err (optional) gets the detail.
+ */
+WP_API WP_NODISCARD wp_status wp_ctx_new(const wp_ctx_config *cfg, wp_ctx **out,
+                                         wp_error *out_err);
+/**
+ * Stop the loop thread if running, abort every connection (no callbacks),
+ * close listeners, wait for pending name resolutions (up to the resolver's
+ * own timeout) and free the context and every handle it owns. NULL is a
+ * no-op. Not from a callback of this ctx, and no other thread may use the
+ * ctx or its handles during or after the call.
+ *
+ * After a connection fails, its socket lingers for up to 2 s so that the
+ * peer reads our alert (FIN after it, the peer's remaining data discarded)
+ * instead of a reset. wp_ctx_free cuts that short; a program about to exit
+ * can first run the loop until wp_ctx_timeout_ms() returns -1.
+ */
+WP_API void wp_ctx_free(wp_ctx *ctx);
+
+/**
+ * Run the loop on a new thread. WP_ESTATE if already running or if
+ * wp_ctx_process is in use; WP_ESYS if the thread cannot be created.
+ */
+WP_API WP_NODISCARD wp_status wp_ctx_start(wp_ctx *ctx);
+/**
+ * Stop the loop thread: wake it, let it finish its current iteration and
+ * join it (never pthread_cancel). Connections stay open (nothing is
+ * processed until the next start or process). WP_ESTATE if not running or
+ * when called from the loop thread (a callback).
+ */
+WP_API WP_NODISCARD wp_status wp_ctx_stop(wp_ctx *ctx);
+
+/**
+ * Your loop: a single fd that becomes readable when wp_ctx_process has work
+ * (a socket, a timer or a command from another thread). Epoll backend only;
+ * -1 with WP_LOOP_POLL. Thread-safe.
+ */
+WP_API int wp_ctx_fd(const wp_ctx *ctx);
+/**
+ * Your loop: how long you may wait before calling wp_ctx_process, in ms:
+ * -1 no deadline, 0 call now. Call from the thread that calls process.
+ */
+WP_API int wp_ctx_timeout_ms(const wp_ctx *ctx);
+/**
+ * Your loop: do all ready work without blocking: commands from other
+ * threads, socket I/O, timers; callbacks run inside this call. WP_OK;
+ * WP_ESTATE when the loop thread runs (wp_ctx_start), or when re-entered
+ * (from a callback or two threads at once); WP_ESYS if waiting failed.
+ */
+WP_API WP_NODISCARD wp_status wp_ctx_process(wp_ctx *ctx);
+
+/**
+ * Listen for wipeer connections on addr:port. addr NULL or "" means every
+ * address (IPv6 "::" accepting IPv4 too, or 0.0.0.0 where IPv6 is off);
+ * otherwise a numeric IPv4/IPv6 address. port 0 picks a free port (see
+ * wp_listener_port). The socket is bound before returning, so address
+ * errors come back here: WP_ESYS (e.g. EADDRINUSE, errno in out_err),
+ * WP_EINVAL (bad address); WP_ENOMEM. opts (optional, copied) apply to each
+ * accepted connection. Each accepted connection starts with WP_EV_CONNECTED
+ * whose ev->listener is *out. Thread-safe.
+ */
+WP_API WP_NODISCARD wp_status wp_listen(wp_ctx *ctx, const char *addr, uint16_t port,
+                                        const wp_conn_opts *opts, wp_listener **out,
+                                        wp_error *out_err);
+/** The bound port (useful after port 0). Thread-safe. */
+WP_API uint16_t wp_listener_port(const wp_listener *l);
+/**
+ * Stop accepting and free the listener (on the loop). Accepted connections
+ * are not affected. The handle is invalid after this call. NULL is a no-op.
+ * Thread-safe.
+ */
+WP_API void wp_listener_close(wp_listener *l);
+
+/**
+ * Connect to host:port. host is an IPv4/IPv6 literal or a name resolved
+ * with getaddrinfo on a helper thread (the loop never blocks); each address
+ * is tried in turn within opts->connect_timeout_ms. Returns at once with
+ * *out set; the outcome arrives as events (WP_EV_CONNECTED ... or
+ * WP_EV_CLOSED with WP_EREFUSED, WP_ETIMEDOUT, WP_ENOTFOUND for unknown
+ * names). Messages sent before authentication are queued and sent after.
+ * WP_EINVAL (NULL host, port 0), WP_ENOMEM, WP_ESYS (thread creation).
+ * opts optional, copied. Thread-safe.
+ */
+WP_API WP_NODISCARD wp_status wp_connect(wp_ctx *ctx, const char *host, uint16_t port,
+                                         const wp_conn_opts *opts, wp_conn **out,
+                                         wp_error *out_err);
+
+/**
+ * Queue one message (copied; 0..max_message bytes) for the peer. It is sent
+ * once the handshake completes, in order, and arrives whole. Returns WP_OK;
+ * WP_EFULL when the bounded send queue has no room (nothing queued; a
+ * WP_EV_WRITABLE event follows when it drains below half); WP_ETOOBIG;
+ * WP_ESTATE after wp_conn_close; after the connection ended, the sticky
+ * reason it ended with (or WP_ECLOSED after a clean close). Thread-safe.
+ */
+WP_API WP_NODISCARD wp_status wp_conn_send(wp_conn *conn, const void *data, size_t len);
+/**
+ * Authenticated close of our direction (half-close): queued messages are
+ * sent first, then the close; later sends fail with WP_ESTATE. Receiving
+ * continues until the peer closes too, then WP_EV_CLOSED with WP_OK.
+ * WP_OK, or the sticky status if the connection already ended. Thread-safe.
+ */
+WP_API WP_NODISCARD wp_status wp_conn_close(wp_conn *conn);
+/**
+ * End the connection now: queued data is dropped, the socket is reset.
+ * WP_EV_CLOSED follows with WP_ECLOSED ("aborted"). No-op on a connection
+ * that already ended. Thread-safe.
+ */
+WP_API void wp_conn_abort(wp_conn *conn);
+/**
+ * Answer a deferred WP_EV_PEER_IDENTITY (the callback returned
+ * WP_TRUST_DEFER). WP_OK; WP_ESTATE if no decision is pending. Thread-safe.
+ */
+WP_API WP_NODISCARD wp_status wp_conn_trust(wp_conn *conn, bool accept);
+/**
+ * The peer's identity, once known (from WP_EV_PEER_IDENTITY on). Either
+ * output may be NULL. WP_OK; WP_ESTATE before the peer is known. Thread-safe.
+ */
+WP_API WP_NODISCARD wp_status wp_conn_peer(const wp_conn *conn, wp_pubkey *out_key,
+                                           wp_fingerprint *out_fp);
+/** A copy of the connection's last error (WP_OK while healthy). Thread-safe. */
+WP_API void wp_conn_last_error(const wp_conn *conn, wp_error *out_err);
+/**
+ * The peer's address as "1.2.3.4:port" or "[::1]:port" into buf (NUL-terminated,
+ * truncated to buf_len; WP_ADDRESS_STR suffices); "" before TCP connects.
+ * Thread-safe.
+ */
+WP_API void wp_conn_remote_address(const wp_conn *conn, char *buf, size_t buf_len);
+/** The largest message wp_conn_send accepts on this connection. Thread-safe. */
+WP_API size_t wp_conn_max_message(const wp_conn *conn);
 
 /* @@DISCOVERY@@ (mDNS/DNS-SD; see issue 5) */
 

@@ -4,6 +4,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/check-install.sh
+# The thread-safe runtime API under ThreadSanitizer (tests labelled tsan).
+sh scripts/tsan.sh build-tsan
 if [ -x scripts/fuzz-smoke.sh ]; then
   scripts/fuzz-smoke.sh "${WP_FUZZ_SECONDS:-20}"
 fi

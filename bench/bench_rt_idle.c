@@ -1,0 +1,221 @@
+/*
+ * bench_rt_idle - 10,000 concurrent idle authenticated connections: the
+ * client process opens them (at most WINDOW handshakes in flight) to one
+ * listener in the server process; then both sit idle. Reported per
+ * process: the time to establish all of them, and the memory each idle
+ * connection costs in user space: the growth of the resident set (VmRSS)
+ * and of the malloc heap in use (mallinfo2), divided by N. Kernel socket
+ * buffers are not in either figure; the kernel's TCP memory
+ * (/proc/net/sockstat) is printed beside them for context. There is no
+ * anchor for memory: the aim (issue 4) is under 16 KiB per connection.
+ *   bench_rt_idle [connections, default 10000]
+ */
+#include "bench_net.h"
+
+#include <malloc.h>
+
+#define WINDOW 500
+
+struct idle {
+    int n;
+    struct wp_home homes;
+};
+
+static long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld kB", &v) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return v;
+}
+
+static long heap_bytes(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return (long)(mi.uordblks + mi.hblkhd);
+}
+
+/* Pages of memory the kernel's TCP stack holds (all sockets on the machine). */
+static long kernel_tcp_pages(void)
+{
+    FILE *f = fopen("/proc/net/sockstat", "r");
+    char line[256];
+    long inuse, orphan, tw, alloc, mem = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "TCP: inuse %ld orphan %ld tw %ld alloc %ld mem %ld", &inuse, &orphan,
+                   &tw, &alloc, &mem) == 5)
+            break;
+    if (f)
+        fclose(f);
+    return mem;
+}
+
+static void raise_nofile(int n)
+{
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rlim_t need = (rlim_t)n + 64;
+    if (rl.rlim_cur < need) {
+        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+            die("RLIMIT_NOFILE hard limit %ld < %ld", (long)rl.rlim_max, (long)need);
+        rl.rlim_cur = need;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            die("setrlimit: %s", strerror(errno));
+    }
+}
+
+struct wstate {
+    struct idle *id;
+    int auth, closed, started;
+    bool all_up, quit;
+    wp_status bad;
+    char detail[WP_ERROR_DETAIL_MAX];
+};
+
+static int on_event(const wp_event *ev, void *user)
+{
+    struct wstate *w = user;
+    switch (ev->type) {
+    case WP_EV_PEER_IDENTITY:
+        return WP_TRUST_ACCEPT;
+    case WP_EV_AUTHENTICATED:
+        if (++w->auth == w->id->n)
+            w->all_up = true;
+        break;
+    case WP_EV_CLOSED:
+        w->closed++;
+        if (ev->reason != WP_OK && !w->bad) {
+            w->bad = ev->reason;
+            snprintf(w->detail, sizeof w->detail, "%s", ev->detail);
+        }
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* Let the loop settle for ms milliseconds (nothing should happen on idle links). */
+static void idle_for(wp_ctx *ctx, int ms)
+{
+    double end = now_s() + ms / 1000.0;
+    while (now_s() < end) {
+        struct pollfd p = {.fd = wp_ctx_fd(ctx), .events = POLLIN};
+        int t = wp_ctx_timeout_ms(ctx);
+        if (t < 0 || t > 50)
+            t = 50;
+        if (poll(&p, 1, t) < 0 && errno != EINTR)
+            die("poll");
+        if (wp_ctx_process(ctx) != WP_OK)
+            die("process");
+    }
+}
+
+/* Results per side: seconds to establish, RSS bytes/conn, heap bytes/conn, kernel pages. */
+static void server(int out, uint16_t port_unused, void *arg)
+{
+    (void)port_unused;
+    struct wstate w = {.id = arg};
+    wp_identity *ident;
+    wp_listener *l;
+    raise_nofile(w.id->n);
+    wp_ctx *ctx = wp_bench_ctx(w.id->homes.server, on_event, &w, &ident);
+    wp_conn_opts o;
+    wp_conn_opts_init(&o);
+    o.handshake_timeout_ms = 60000;
+    if (wp_listen(ctx, "127.0.0.1", 0, &o, &l, NULL) != WP_OK)
+        die("listen");
+    idle_for(ctx, 50);
+    long rss0 = rss_kib(), heap0 = heap_bytes();
+    double p = wp_listener_port(l);
+    put_doubles(out, &p, 1);
+    double t0 = 0;
+    while (!w.all_up && !w.bad) {
+        idle_for(ctx, 1);
+        if (t0 == 0 && w.auth)
+            t0 = now_s();
+    }
+    if (w.bad)
+        die("server: %s (%s)", wp_strerror(w.bad), w.detail);
+    double t = now_s() - t0;
+    idle_for(ctx, 500);
+    double res[4] = {t, (double)(rss_kib() - rss0) * 1024.0 / w.id->n,
+                     (double)(heap_bytes() - heap0) / w.id->n, (double)kernel_tcp_pages()};
+    put_doubles(out, res, 4);
+    /* Stay up until the client is done measuring and leaves. */
+    while (w.closed < w.id->n)
+        idle_for(ctx, 50);
+    wp_ctx_free(ctx);
+    wp_identity_free(ident);
+}
+
+static void client(int out, uint16_t port, void *arg)
+{
+    struct wstate w = {.id = arg};
+    wp_identity *ident;
+    raise_nofile(w.id->n);
+    wp_ctx *ctx = wp_bench_ctx(w.id->homes.client, on_event, &w, &ident);
+    wp_conn_opts o;
+    wp_conn_opts_init(&o);
+    o.handshake_timeout_ms = 60000;
+    o.connect_timeout_ms = 60000;
+    wp_conn **conns = calloc((size_t)w.id->n, sizeof *conns);
+    idle_for(ctx, 50);
+    long rss0 = rss_kib(), heap0 = heap_bytes();
+    double t0 = now_s();
+    while (!w.all_up && !w.bad) {
+        while (w.started < w.id->n && w.started - w.auth < WINDOW) {
+            if (wp_connect(ctx, "127.0.0.1", port, &o, &conns[w.started], NULL) != WP_OK)
+                die("connect");
+            w.started++;
+        }
+        idle_for(ctx, 1);
+    }
+    if (w.bad)
+        die("client: %s (%s)", wp_strerror(w.bad), w.detail);
+    double t = now_s() - t0;
+    idle_for(ctx, 500);
+    /* conns[] is the application's own bookkeeping: not counted. */
+    double res[4] = {t, (double)(rss_kib() - rss0) * 1024.0 / w.id->n,
+                     (double)(heap_bytes() - heap0) / w.id->n, (double)kernel_tcp_pages()};
+    for (int i = 0; i < w.id->n; i++)
+        wp_conn_abort(conns[i]);
+    idle_for(ctx, 200);
+    put_doubles(out, res, 4);
+    free(conns);
+    wp_ctx_free(ctx);
+    wp_identity_free(ident);
+}
+
+int main(int argc, char **argv)
+{
+    struct idle id;
+    memset(&id, 0, sizeof id);
+    id.n = argc > 1 ? atoi(argv[1]) : 10000;
+    if (id.n < 100)
+        die("at least 100 connections");
+    wp_homes(&id.homes);
+    signal(SIGPIPE, SIG_IGN);
+    long k0 = kernel_tcp_pages();
+    long page = sysconf(_SC_PAGESIZE);
+    printf("%d concurrent idle authenticated connections (at most %d handshakes in flight)\n",
+           id.n, WINDOW);
+    for (size_t p = 0; p < n_places(); p++) {
+        double s[4], c[4];
+        run_pair(server, client, &id, &k_places[p], s, 4, c, 4);
+        printf("  %-9s establish all: %.2f s (%.0f connections/s)\n", k_places[p].name, c[0],
+               id.n / c[0]);
+        printf("  %-9s user-space memory per idle connection: client %.0f B RSS, %.0f B heap;"
+               " server %.0f B RSS, %.0f B heap\n",
+               k_places[p].name, c[1], c[2], s[1], s[2]);
+        printf("  %-9s (context) kernel TCP memory while idle: %.0f KiB for %d sockets\n",
+               k_places[p].name, (c[3] - (double)k0) * (double)page / 1024.0, 2 * id.n);
+    }
+    wp_homes_remove(&id.homes);
+    return 0;
+}

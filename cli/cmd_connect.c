@@ -1,0 +1,135 @@
+/*
+ * cmd_connect.c - `wipeer connect HOST:PORT`: connect to a wipeer peer and
+ * pipe stdin/stdout through the encrypted connection.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: wipeer connect HOST:PORT [--expect FINGERPRINT] [--no-stdin]\n"
+            "                      [--timeout SEC] [--idle-timeout SEC] [--json] [--home DIR]\n"
+            "\n"
+            "Connect to a wipeer peer, authenticate it, then copy stdin to it and its data to\n"
+            "stdout, encrypted, like netcat. EOF on stdin closes our direction; we exit once\n"
+            "the peer has closed too. HOST is a name, an IPv4 address or [IPv6].\n"
+            "\n"
+            "options:\n"
+            "  --expect FINGERPRINT  accept only this peer (short or long form); without it\n"
+            "                        any peer is accepted and its fingerprint shown\n"
+            "  --no-stdin            do not read stdin: only receive\n"
+            "  --timeout SEC         connect and handshake timeout (default 10 each)\n"
+            "  --idle-timeout SEC    close when nothing arrives for SEC (default: never)\n"
+            "  --json                events as JSON lines on stderr\n"
+            "  --home DIR            state directory holding the identity\n"
+            "  -h, --help            show this help\n"
+            "\n"
+            "Exit status: 0 clean close, 1 failure, 2 usage, 3 authentication or trust\n"
+            "failure, 4 timeout.\n");
+}
+
+/* "host:port", "1.2.3.4:port" or "[v6]:port" into host (NUL-terminated) and port. */
+static int split_target(const char *t, char *host, size_t host_len, uint16_t *port)
+{
+    const char *colon;
+    const char *h = t;
+    size_t hl;
+    if (t[0] == '[') {
+        const char *close = strchr(t, ']');
+        if (!close || close[1] != ':')
+            goto bad;
+        h = t + 1;
+        hl = (size_t)(close - h);
+        colon = close + 1;
+    } else {
+        colon = strrchr(t, ':');
+        if (!colon || strchr(t, ':') != colon)
+            goto bad; /* none, or a bare IPv6 address */
+        hl = (size_t)(colon - t);
+    }
+    if (hl == 0 || hl >= host_len)
+        goto bad;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    char *end = NULL;
+    errno = 0;
+    unsigned long p = strtoul(colon + 1, &end, 10);
+    if (errno || end == colon + 1 || *end || p == 0 || p > 65535 || colon[1] == '-')
+        goto bad;
+    *port = (uint16_t)p;
+    return CLI_OK;
+bad:
+    fprintf(stderr, "wipeer: connect: '%s' is not HOST:PORT (use [ADDR]:PORT for IPv6)\n", t);
+    return CLI_USAGE;
+}
+
+int cmd_connect(int argc, char **argv)
+{
+    struct nc_opts o;
+    const char *target = NULL;
+    char host[256];
+    uint16_t port = 0;
+    memset(&o, 0, sizeof o);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int rc = CLI_OK;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (!strcmp(a, "--json")) {
+            o.json = true;
+        } else if (!strcmp(a, "--no-stdin")) {
+            o.no_stdin = true;
+        } else if (!strcmp(a, "--expect") || !strcmp(a, "--home") || !strcmp(a, "--timeout") ||
+                   !strcmp(a, "--idle-timeout")) {
+            if (!v) {
+                fprintf(stderr, "wipeer: connect: %s needs a value\n", a);
+                return CLI_USAGE;
+            }
+            i++;
+            if (!strcmp(a, "--expect")) {
+                rc = cli_check_fingerprint("connect", a, v);
+                o.expect = v;
+            } else if (!strcmp(a, "--home")) {
+                o.home = v;
+            } else if (!strcmp(a, "--timeout")) {
+                rc = cli_parse_seconds("connect", a, v, &o.timeout_ms);
+            } else {
+                rc = cli_parse_seconds("connect", a, v, &o.idle_timeout_ms);
+            }
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "wipeer: connect: unknown option '%s'\n\n", a);
+            usage(stderr);
+            return CLI_USAGE;
+        } else if (!target) {
+            target = a;
+        } else {
+            fprintf(stderr, "wipeer: connect: unexpected argument '%s'\n", a);
+            return CLI_USAGE;
+        }
+        if (rc != CLI_OK)
+            return rc;
+    }
+    if (!target) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (o.home && !*o.home) {
+        fprintf(stderr, "wipeer: connect: --home needs a directory\n");
+        return CLI_USAGE;
+    }
+    int rc = split_target(target, host, sizeof host, &port);
+    if (rc != CLI_OK)
+        return rc;
+    /* Without --expect any authenticated peer is accepted (its fingerprint is shown). */
+    if (!o.expect)
+        o.accept_any = true;
+    return nc_connect(&o, host, port);
+}

@@ -1,0 +1,410 @@
+/*
+ * netcat.c - the encrypted netcat behind `wipeer listen` and `wipeer
+ * connect`: after the handshake, stdin goes to the peer and the peer's
+ * messages to stdout, byte-exact. EOF on stdin sends an authenticated
+ * half-close; we keep receiving until the peer closes too.
+ *
+ * One thread: the library runs in this program's own poll loop through
+ * wp_ctx_fd / wp_ctx_timeout_ms / wp_ctx_process, next to stdin. Writes to
+ * stdout block inside the message callback, which stalls reading from the
+ * socket: a slow consumer slows the sender down through TCP, nothing is
+ * buffered without bound.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define NC_CHUNK (256 * 1024) /* one stdin read = one message, at most */
+
+struct nc {
+    const struct nc_opts *o;
+    const char *cmd; /* "listen" or "connect" */
+    wp_ctx *ctx;
+    wp_identity *id;
+    wp_conn *conn;       /* the connection we serve */
+    bool is_auth;
+    bool stdin_eof;
+    bool is_done;
+    bool refused_local;  /* our trust decision refused the peer */
+    wp_status result;
+    uint8_t *buf;        /* a stdin chunk */
+    size_t pend;         /* bytes of buf refused with WP_EFULL, to retry */
+    int served;
+};
+
+/* ---------------------------------------------------------------- output */
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+/* One JSON object per line on stderr: {"event":E, key:value...}; values are strings. */
+static void json_event(const char *event, const char *k1, const char *v1, const char *k2,
+                       const char *v2)
+{
+    fprintf(stderr, "{\"event\":");
+    json_str(stderr, event);
+    if (k1) {
+        fprintf(stderr, ",\"%s\":", k1);
+        json_str(stderr, v1);
+    }
+    if (k2) {
+        fprintf(stderr, ",\"%s\":", k2);
+        json_str(stderr, v2);
+    }
+    fprintf(stderr, "}\n");
+}
+
+static void say(struct nc *nc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct nc *nc, const char *fmt, ...)
+{
+    if (nc->o->json)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "wipeer: %s: ", nc->cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- events */
+
+static bool peer_allowed(struct nc *nc, const wp_fingerprint *fp)
+{
+    const struct nc_opts *o = nc->o;
+    if (o->expect)
+        return wp_fingerprint_matches(fp, o->expect);
+    if (o->accept_any)
+        return true;
+    for (int i = 0; i < o->nallow; i++)
+        if (wp_fingerprint_matches(fp, o->allow[i]))
+            return true;
+    return false;
+}
+
+static int on_peer_identity(struct nc *nc, const wp_event *ev)
+{
+    char s[WP_FINGERPRINT_SHORT_STR], l[WP_FINGERPRINT_LONG_STR];
+    wp_fingerprint_format_short(&ev->peer_fingerprint, s);
+    wp_fingerprint_format_long(&ev->peer_fingerprint, l);
+    bool ok = peer_allowed(nc, &ev->peer_fingerprint);
+    if (nc->o->json)
+        json_event("peer", "fingerprint", l, "decision", ok ? "accept" : "refuse");
+    if (ok)
+        return WP_TRUST_ACCEPT;
+    nc->refused_local = true;
+    if (nc->o->expect)
+        fprintf(stderr, "wipeer: %s: peer %s is not the expected %s\n", nc->cmd, l,
+                nc->o->expect);
+    else
+        fprintf(stderr,
+                "wipeer: %s: peer %s is not allowed; to accept it run with --allow %s "
+                "(or --accept-any)\n",
+                nc->cmd, l, s);
+    return WP_TRUST_REJECT;
+}
+
+static void on_closed(struct nc *nc, const wp_event *ev)
+{
+    if (ev->conn != nc->conn)
+        return; /* a connection we turned away (busy) */
+    nc->conn = NULL;
+    nc->result = ev->reason;
+    if (nc->o->json) {
+        char code[16];
+        snprintf(code, sizeof code, "%d", cli_exit_code(ev->reason));
+        fprintf(stderr, "{\"event\":\"closed\",\"status\":");
+        json_str(stderr, wp_status_name(ev->reason));
+        fprintf(stderr, ",\"message\":");
+        json_str(stderr, wp_strerror(ev->reason));
+        fprintf(stderr, ",\"detail\":");
+        json_str(stderr, ev->detail);
+        fprintf(stderr, ",\"exit\":%s}\n", code);
+    } else if (ev->reason == WP_OK) {
+        say(nc, "connection closed");
+    } else if (!(nc->refused_local && ev->reason == WP_EDENIED)) {
+        const char *what = ev->reason == WP_EDENIED ? "the peer refused our identity"
+                                                     : "connection failed";
+        cli_error(what, ev->reason, ev->detail);
+    }
+    nc->is_auth = false;
+    nc->refused_local = false;
+    if (!nc->o->keep_open)
+        nc->is_done = true;
+}
+
+static void try_pending(struct nc *nc)
+{
+    if (!nc->pend || !nc->conn)
+        return;
+    wp_status st = wp_conn_send(nc->conn, nc->buf, nc->pend);
+    if (st == WP_OK)
+        nc->pend = 0;
+    else if (st != WP_EFULL)
+        wp_conn_abort(nc->conn);
+}
+
+static int on_event(const wp_event *ev, void *user)
+{
+    struct nc *nc = user;
+    char text[WP_FINGERPRINT_LONG_STR];
+    char addr[WP_ADDRESS_STR];
+    switch (ev->type) {
+    case WP_EV_CONNECTED:
+        wp_conn_remote_address(ev->conn, addr, sizeof addr);
+        if (nc->conn && nc->conn != ev->conn) {
+            say(nc, "busy: turning away %s", addr);
+            wp_conn_abort(ev->conn);
+            break;
+        }
+        nc->conn = ev->conn;
+        nc->served++;
+        if (nc->o->json)
+            json_event("connected", "remote", addr, NULL, NULL);
+        else
+            say(nc, "connected to %s", addr);
+        break;
+    case WP_EV_PEER_IDENTITY:
+        return on_peer_identity(nc, ev);
+    case WP_EV_AUTHENTICATED:
+        nc->is_auth = true;
+        wp_fingerprint_format_long(&ev->peer_fingerprint, text);
+        if (nc->o->json)
+            json_event("authenticated", "fingerprint", text, NULL, NULL);
+        else
+            say(nc, "peer %s authenticated; encrypted channel ready", text);
+        if (nc->stdin_eof && wp_conn_close(ev->conn) != WP_OK)
+            wp_conn_abort(ev->conn);
+        break;
+    case WP_EV_MESSAGE:
+        if (write_all(STDOUT_FILENO, ev->data, ev->len) < 0) {
+            fprintf(stderr, "wipeer: %s: writing stdout: %s\n", nc->cmd, strerror(errno));
+            wp_conn_abort(ev->conn);
+        }
+        break;
+    case WP_EV_WRITABLE:
+        try_pending(nc);
+        break;
+    case WP_EV_PEER_CLOSED:
+        if (nc->o->json)
+            json_event("peer_closed", NULL, NULL, NULL, NULL);
+        break;
+    case WP_EV_CLOSED:
+        on_closed(nc, ev);
+        break;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- loop */
+
+static void read_stdin(struct nc *nc)
+{
+    ssize_t n = read(STDIN_FILENO, nc->buf, NC_CHUNK);
+    if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN)
+            return;
+        fprintf(stderr, "wipeer: %s: reading stdin: %s\n", nc->cmd, strerror(errno));
+        n = 0; /* treat as end of input, so the peer still gets a clean close */
+    }
+    if (n == 0) {
+        nc->stdin_eof = true;
+        if (wp_conn_close(nc->conn) != WP_OK)
+            wp_conn_abort(nc->conn);
+        return;
+    }
+    nc->pend = (size_t)n;
+    try_pending(nc);
+}
+
+static int run_loop(struct nc *nc)
+{
+    while (!nc->is_done) {
+        struct pollfd p[2];
+        nfds_t n = 1;
+        p[0].fd = wp_ctx_fd(nc->ctx);
+        p[0].events = POLLIN;
+        bool want_stdin = nc->conn && nc->is_auth && !nc->stdin_eof && !nc->pend;
+        if (want_stdin) {
+            p[1].fd = STDIN_FILENO;
+            p[1].events = POLLIN;
+            n = 2;
+        }
+        if (poll(p, n, wp_ctx_timeout_ms(nc->ctx)) < 0 && errno != EINTR) {
+            fprintf(stderr, "wipeer: %s: poll: %s\n", nc->cmd, strerror(errno));
+            return CLI_FAIL;
+        }
+        if (want_stdin && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+            read_stdin(nc);
+        wp_status st = wp_ctx_process(nc->ctx);
+        if (st != WP_OK) {
+            cli_error("event loop", st, NULL);
+            return CLI_FAIL;
+        }
+    }
+    return cli_exit_code(nc->result);
+}
+
+/*
+ * After a failure the library lingers on the socket so the peer reads our
+ * alert rather than a reset: let it finish (bounded) before exiting.
+ */
+static void drain(struct nc *nc)
+{
+    for (int i = 0; i < 100 && wp_ctx_timeout_ms(nc->ctx) >= 0; i++) {
+        struct pollfd p = {.fd = wp_ctx_fd(nc->ctx), .events = POLLIN};
+        int t = wp_ctx_timeout_ms(nc->ctx);
+        if (poll(&p, 1, t > 100 ? 100 : t) < 0 && errno != EINTR)
+            return;
+        if (wp_ctx_process(nc->ctx) != WP_OK)
+            return;
+    }
+}
+
+static int setup(struct nc *nc, const struct nc_opts *o, const char *cmd)
+{
+    wp_error err;
+    wp_ctx_config cfg;
+    memset(nc, 0, sizeof *nc);
+    nc->o = o;
+    nc->cmd = cmd;
+    /* A closed stdout must end us through write()'s EPIPE, not a signal. */
+    signal(SIGPIPE, SIG_IGN);
+    if (o->no_stdin)
+        nc->stdin_eof = true;
+    nc->buf = malloc(NC_CHUNK);
+    if (!nc->buf) {
+        fprintf(stderr, "wipeer: %s: out of memory\n", cmd);
+        return CLI_FAIL;
+    }
+    const char *pass = getenv("WIPEER_PASSPHRASE");
+    wp_status st = wp_identity_open(o->home, pass, WP_IDENTITY_CREATE, &nc->id, NULL, &err);
+    if (st != WP_OK) {
+        cli_error("identity", st, err.detail);
+        return cli_exit_code(st) == CLI_USAGE ? CLI_FAIL : cli_exit_code(st);
+    }
+    wp_ctx_config_init(&cfg);
+    cfg.identity = nc->id;
+    cfg.on_event = on_event;
+    cfg.user = nc;
+    st = wp_ctx_new(&cfg, &nc->ctx, &err);
+    if (st != WP_OK) {
+        cli_error("context", st, err.detail);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+static void teardown(struct nc *nc)
+{
+    wp_ctx_free(nc->ctx);
+    wp_identity_free(nc->id);
+    free(nc->buf);
+}
+
+static void conn_opts(const struct nc_opts *o, wp_conn_opts *co)
+{
+    wp_conn_opts_init(co);
+    if (o->timeout_ms) {
+        co->connect_timeout_ms = o->timeout_ms;
+        co->handshake_timeout_ms = o->timeout_ms;
+    }
+    co->idle_timeout_ms = o->idle_timeout_ms;
+}
+
+/* see cli.h */
+int nc_listen(const struct nc_opts *o, const char *bind, uint16_t port)
+{
+    struct nc nc;
+    wp_conn_opts co;
+    wp_listener *l = NULL;
+    wp_error err;
+    int rc = setup(&nc, o, "listen");
+    if (rc != CLI_OK)
+        goto out;
+    conn_opts(o, &co);
+    wp_status st = wp_listen(nc.ctx, bind, port, &co, &l, &err);
+    if (st != WP_OK) {
+        cli_error("listen", st, err.detail);
+        rc = CLI_FAIL;
+        goto out;
+    }
+    wp_fingerprint fp;
+    char text[WP_FINGERPRINT_LONG_STR], portstr[8];
+    wp_identity_fingerprint(nc.id, &fp);
+    wp_fingerprint_format_long(&fp, text);
+    snprintf(portstr, sizeof portstr, "%u", wp_listener_port(l));
+    const char *shown = bind && *bind ? bind : "*";
+    if (o->json) {
+        fprintf(stderr, "{\"event\":\"listening\",\"address\":");
+        json_str(stderr, shown);
+        fprintf(stderr, ",\"port\":%s,\"fingerprint\":", portstr);
+        json_str(stderr, text);
+        fprintf(stderr, "}\n");
+    } else {
+        fprintf(stderr, "wipeer: listen: listening on %s port %s as %s\n", shown, portstr, text);
+    }
+    rc = run_loop(&nc);
+    wp_listener_close(l);
+    drain(&nc);
+out:
+    teardown(&nc);
+    return rc;
+}
+
+/* see cli.h */
+int nc_connect(const struct nc_opts *o, const char *host, uint16_t port)
+{
+    struct nc nc;
+    wp_conn_opts co;
+    wp_error err;
+    int rc = setup(&nc, o, "connect");
+    if (rc != CLI_OK)
+        goto out;
+    conn_opts(o, &co);
+    wp_status st = wp_connect(nc.ctx, host, port, &co, &nc.conn, &err);
+    if (st != WP_OK) {
+        cli_error("connect", st, err.detail);
+        rc = cli_exit_code(st) == CLI_USAGE ? CLI_USAGE : CLI_FAIL;
+        goto out;
+    }
+    rc = run_loop(&nc);
+    drain(&nc);
+out:
+    teardown(&nc);
+    return rc;
+}

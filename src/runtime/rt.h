@@ -1,0 +1,251 @@
+/*
+ * rt.h - internals of the runtime: the context (actor loop + command queue),
+ * connections (socket <-> sans-IO engine) and listeners.
+ *
+ * Threading: fields marked (mu) are read and written under ctx->mu; every
+ * other field belongs to the loop thread (the thread inside run_once). A
+ * public call made on the loop thread acts directly but never runs a
+ * callback; events are only delivered from the loop's phases (I/O dispatch,
+ * timers, pump, reap), so callbacks never nest.
+ *
+ * Lifetime of a wp_conn: refs (mu) counts the loop's ownership (1 until the
+ * WP_EV_CLOSED callback returned), each queued command naming it and a
+ * running name resolution. It is freed, on the loop thread, when refs
+ * reaches 0, never during an I/O batch that may still name its watch.
+ */
+#ifndef WP_RUNTIME_RT_H
+#define WP_RUNTIME_RT_H
+
+#include "internal.h"
+
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "core/conn.h"
+#include "runtime/loop.h"
+
+#define RT_RXBUF (256u * 1024)      /* one receive buffer per ctx */
+#define RT_READ_BUDGET (1u << 20)   /* bytes read from one socket per wake-up */
+#define RT_OUT_HIGH (256u * 1024)   /* seal no more while this much awaits the socket */
+#define RT_ACCEPT_BATCH 64
+#define RT_DEFAULT_CONNECT_MS 10000u
+#define RT_DEFAULT_HANDSHAKE_MS 10000u
+#define RT_DEFAULT_KEEPIDLE_S 60u
+#define RT_KEEPINTVL_S 10
+#define RT_KEEPCNT 3
+#define RT_DEFAULT_SENDQ (256u * 1024)
+#define RT_EMFILE_BACKOFF_MS 100
+#define RT_LINGER_MS 5000 /* how long to wait for the peer's FIN after a clean close */
+#define RT_GRAVE_MS 2000  /* lingering close of a failed connection's socket (linger.c) */
+
+enum cmd_type {
+    CMD_SEND = 1,
+    CMD_CLOSE,
+    CMD_ABORT,
+    CMD_TRUST,
+    CMD_CONNECT,
+    CMD_LISTENER_ADD,
+    CMD_LISTENER_CLOSE,
+    CMD_RESOLVED,
+};
+
+struct resolver;
+struct grave;
+
+struct cmd {
+    struct cmd *next;
+    enum cmd_type type;
+    struct wp_conn *conn;
+    struct wp_listener *listener;
+    struct resolver *res;
+    bool accept;
+    size_t len;
+    uint8_t data[]; /* CMD_SEND: the message */
+};
+
+enum rt_state {
+    RT_RESOLVING = 1, /* waiting for getaddrinfo */
+    RT_CONNECTING,    /* TCP connect in progress */
+    RT_HANDSHAKE,     /* TCP up, engine handshaking */
+    RT_OPEN,          /* authenticated */
+    RT_CLOSING,       /* ended; WP_EV_CLOSED not yet delivered */
+    RT_DEAD,          /* WP_EV_CLOSED delivered; waiting for refs to drop */
+};
+
+struct wp_conn {
+    struct wp_ctx *ctx;
+    struct wp_conn *prev, *next; /* ctx->conns */
+    struct wp_conn *dirty_next;   /* ctx->dirty */
+    struct wp_conn *closing_next; /* ctx->closing */
+    struct watch w;
+    struct timer t;
+    struct conn *core;
+    wp_conn_opts opts;
+    struct wp_listener *listener; /* accepted from (compare only) */
+    enum rt_state state;
+    bool is_dirty;
+    bool is_closing_listed;
+    bool has_close_pending; /* wp_conn_close executed, waiting for sq to drain */
+    bool we_closed;         /* conn_close() given to the engine */
+    bool peer_closed;       /* engine reported the peer's authenticated close */
+    bool rx_eof;
+    bool shut_wr;           /* both close_notify done: FIN sent, waiting for the peer's */
+    bool trust_waiting;     /* PEER_IDENTITY answered with WP_TRUST_DEFER */
+    bool id_mismatch;       /* rejected because of opts.expected_peer */
+    bool is_linked;         /* in ctx->conns */
+    bool is_aborted;        /* reset the socket when closing it */
+    bool in_message;        /* a WP_EV_MESSAGE callback runs (its data is the engine's) */
+    int64_t connect_deadline;
+    int64_t linger_deadline;    /* after shut_wr: give up waiting for the peer's FIN */
+    int64_t last_rx_ms;
+    struct cmd *sq_head, *sq_tail; /* sends not yet given to the engine */
+    uint8_t *stash;                /* received bytes the engine has not taken yet */
+    size_t stash_len, stash_off;
+    int64_t created_ms;
+    /* connecting */
+    struct addrinfo *ai;       /* all candidate addresses */
+    struct addrinfo *ai_next;  /* the next to try */
+    bool ai_from_resolver;     /* free with freeaddrinfo either way */
+    wp_err connect_err;        /* why the last address failed */
+    char *host;
+    uint16_t port;
+
+    /* (mu) */
+    unsigned refs;
+    size_t q_bytes;        /* queued (commands + sq), not yet sealed */
+    bool want_writable;    /* a send saw WP_EFULL */
+    bool trust_pending;    /* a wp_conn_trust answer is awaited */
+    bool close_requested;  /* wp_conn_close called: refuse sends */
+    wp_status status;      /* sticky: WP_OK while alive */
+    wp_err err;
+    bool has_peer;
+    wp_pubkey peer;
+    wp_fingerprint peer_fp;
+    char remote[WP_ADDRESS_STR];
+    size_t max_msg;
+};
+
+struct wp_listener {
+    struct wp_ctx *ctx;
+    struct wp_listener *next; /* ctx->listeners */
+    struct watch w;
+    struct timer t; /* accept back-off after EMFILE/ENFILE */
+    int fd;
+    uint16_t port;
+    wp_conn_opts opts;
+    bool is_dead;
+};
+
+struct resolver {
+    struct resolver *next; /* ctx->resolvers (mu) */
+    struct wp_ctx *ctx;
+    struct wp_conn *conn;
+    pthread_t th;
+    char *host;
+    char service[8];
+    struct addrinfo *res;
+    int gai_err;
+    struct cmd *done; /* preallocated CMD_RESOLVED */
+};
+
+struct wp_ctx {
+    pthread_mutex_t mu;
+    /* (mu) */
+    struct cmd *q_head, *q_tail;
+    struct resolver *resolvers;
+
+    struct loop loop;
+    const wp_identity *identity;
+    const crypto_ec_key *key;
+    wp_event_fn on_event;
+    void *user;
+
+    struct wp_conn *conns; /* every conn the loop knows */
+    size_t nconns;
+    struct wp_listener *listeners;
+    struct wp_listener *dead_listeners; /* freed at the end of the iteration */
+    struct grave *graves;      /* sockets of failed connections, lingering (linger.c) */
+    struct grave *dead_graves; /* freed at the end of the iteration */
+    struct wp_conn *dirty;   /* need a pump */
+    struct wp_conn *closing; /* need their WP_EV_CLOSED, in order */
+    struct wp_conn *closing_tail;
+    struct wp_conn *dirty_tail;
+    uint8_t *rxbuf;
+
+    pthread_t thread;
+    atomic_int owner; /* who runs the loop: none, our thread, wp_ctx_process */
+    atomic_bool want_stop;
+};
+
+#define RT_CONTAINER(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+/* ctx.c */
+bool ctx_on_loop(const struct wp_ctx *ctx);
+/* Queue a command (takes a ref on cmd->conn) and wake the loop. */
+void ctx_enqueue(struct wp_ctx *ctx, struct cmd *c);
+void ctx_exec(struct wp_ctx *ctx, struct cmd *c); /* loop thread; frees c */
+void ctx_conn_unref(struct wp_conn *conn);         /* loop thread */
+int ctx_deliver(struct wp_ctx *ctx, wp_event *ev); /* run the callback */
+
+/* session.c: one connection's data path (loop thread) */
+/* Validate opts (NULL: defaults) and fill in the defaults. Any thread. */
+wp_status session_opts(const wp_conn_opts *opts, wp_conn_opts *out, wp_err *err);
+wp_status session_new(struct wp_ctx *ctx, const wp_conn_opts *opts, struct wp_conn **out,
+                      wp_err *err);
+void session_free(struct wp_conn *conn);
+void session_link(struct wp_conn *conn); /* into ctx->conns (loop thread) */
+void session_mark_dirty(struct wp_conn *conn);
+void session_pump(struct wp_conn *conn);
+/* End the conn with a reason; WP_EV_CLOSED is delivered later by reap. */
+void session_fail(struct wp_conn *conn, wp_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void session_finish(struct wp_conn *conn, wp_status code, int sys_errno, const char *detail);
+void session_abort(struct wp_conn *conn);
+/* connect.c */
+void session_start_connect(struct wp_conn *conn);
+void session_connect_ready(struct wp_conn *conn);
+void session_try_next(struct wp_conn *conn);
+/* Watch a connecting socket for LOOP_OUT (session.c owns the callback). */
+wp_status session_watch(struct wp_conn *conn, int fd, uint32_t want, wp_err *err);
+/* Accepted or connected socket: start the engine. */
+wp_status session_attach(struct wp_conn *conn, int fd, bool is_initiator, wp_err *err);
+void session_deliver_closed(struct wp_conn *conn);
+void session_queue_send(struct wp_conn *conn, struct cmd *c);
+/* Loop thread: seal now if nothing is queued; false when it must be queued instead. */
+bool session_send_direct(struct wp_conn *conn, const void *data, size_t len, wp_status *out_rc);
+void session_request_close(struct wp_conn *conn);
+void session_trust(struct wp_conn *conn, bool accept);
+/* Fill the common parts of an event for conn. */
+void session_event(const struct wp_conn *conn, wp_event_type type, wp_event *ev);
+
+/* events.c: engine events to application events (loop thread) */
+void session_process_events(struct wp_conn *conn);
+/* The engine failed (rc from one of its calls): end the conn with its reason. */
+void session_engine_failed(struct wp_conn *conn, wp_status rc);
+void session_decide(struct wp_conn *conn, bool accept);
+
+/* listener.c */
+void listener_start(struct wp_listener *l);
+void listener_free(struct wp_listener *l);
+void listener_close(struct wp_listener *l);
+
+/* linger.c: FIN after a failed connection's alert, drain the peer, then close */
+void linger_socket(struct wp_ctx *ctx, int fd);
+/* Free closed ones (end of an iteration); close_all at ctx teardown. */
+void linger_reap(struct wp_ctx *ctx, bool close_all);
+
+/* net.c: socket helpers */
+wp_status net_listen_socket(const char *addr, uint16_t port, int *out_fd, uint16_t *out_port,
+                            wp_err *err);
+void net_tune(int fd, const wp_conn_opts *opts);
+void net_format_addr(const void *sa, size_t sa_len, char *buf, size_t buf_len);
+wp_status net_status_from_errno(int e);
+/* Resolve numerically (no DNS): WP_OK, or WP_AGAIN when host needs a resolver. */
+wp_status net_resolve_numeric(const char *host, uint16_t port, struct addrinfo **out,
+                              wp_err *err);
+wp_status resolver_start(struct wp_ctx *ctx, struct wp_conn *conn, wp_err *err);
+void resolver_finish(struct resolver *r);  /* CMD_RESOLVED on the loop */
+void resolver_discard(struct resolver *r); /* ctx teardown */
+
+#endif
