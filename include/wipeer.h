@@ -338,6 +338,9 @@ WP_API bool wp_fingerprint_equal(const wp_fingerprint *a, const wp_fingerprint *
  * per connection (WP_EFULL beyond). Receiving: messages are delivered
  * synchronously; a slow callback stops the loop reading, and TCP flow
  * control slows the sender down, so nothing piles up without bound.
+ * A connection's buffers grow with the largest message it moves and are
+ * given back once it has been idle for 1-2 s (a busy connection keeps them:
+ * no allocation per message).
  */
 
 /** A context: one event loop, its connections and listeners. */
