@@ -589,7 +589,9 @@ WP_API WP_NODISCARD wp_status wp_connect(wp_ctx *ctx, const char *host, uint16_t
 WP_API WP_NODISCARD wp_status wp_conn_send(wp_conn *conn, const void *data, size_t len);
 /**
  * Authenticated close of our direction (half-close): queued messages are
- * sent first, then the close; later sends fail with WP_ESTATE. Receiving
+ * sent first, then the close; later sends fail with WP_ESTATE. Every send
+ * that returned WP_OK before this call, on any thread, is delivered before
+ * the close (the close is queued behind them, also from a callback). Receiving
  * continues until the peer closes too, then WP_EV_CLOSED with WP_OK.
  * WP_OK, or the sticky status if the connection already ended. Thread-safe.
  */

@@ -254,7 +254,12 @@ wp_status wp_conn_close(wp_conn *conn)
         wp_free(c);
         return rc;
     }
-    submit(ctx, c);
+    /*
+     * Always through the queue, even on the loop thread: a send another
+     * thread had accepted (WP_OK) before close_requested was set is still
+     * in that queue, and must reach the engine before the close does.
+     */
+    ctx_enqueue(ctx, c);
     return WP_OK;
 }
 

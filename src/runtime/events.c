@@ -83,7 +83,11 @@ static void on_engine_closed(struct wp_conn *conn, wp_status reason)
         return;
     }
     conn->peer_closed = true;
-    if (!conn->we_closed && !conn->has_close_pending) {
+    /* wp_conn_close may have been called with its command still queued. */
+    pthread_mutex_lock(&conn->ctx->mu);
+    bool closing = conn->close_requested;
+    pthread_mutex_unlock(&conn->ctx->mu);
+    if (!closing) {
         wp_event ev;
         session_event(conn, WP_EV_PEER_CLOSED, &ev);
         (void)ctx_deliver(conn->ctx, &ev);

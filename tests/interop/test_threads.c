@@ -13,6 +13,8 @@
 #include "rt_test.h"
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 
 #define N_CONNS 8
 #define N_THREADS 8
@@ -255,10 +257,153 @@ static void test_many_threads_many_conns(void **state)
     rt_identity_free(idb, hb);
 }
 
+/* ---------------------------------------------------------------- close vs. sends */
+
+/*
+ * A thread sends as fast as it can while the loop thread closes the same
+ * connection from a callback: every send that returned WP_OK must reach the
+ * peer before the clean close (review 4, C1: a send still in the context's
+ * command queue was dropped while both ends reported WP_OK).
+ */
+static struct {
+    atomic_int srv_msgs, cli_auth, cli_closed, srv_closed;
+    atomic_int cli_reason, srv_reason;
+    atomic_long ok_sends;
+    atomic_bool stop;
+    wp_conn *_Atomic cli_conn, *_Atomic srv_conn;
+} cr;
+
+static int cr_on_srv(const wp_event *ev, void *user)
+{
+    (void)user;
+    switch (ev->type) {
+    case WP_EV_PEER_IDENTITY:
+        return WP_TRUST_ACCEPT;
+    case WP_EV_AUTHENTICATED:
+        atomic_store(&cr.srv_conn, ev->conn);
+        break;
+    case WP_EV_MESSAGE:
+        atomic_fetch_add(&cr.srv_msgs, 1);
+        break;
+    case WP_EV_PEER_CLOSED:
+        assert_int_equal(wp_conn_close(ev->conn), WP_OK);
+        break;
+    case WP_EV_CLOSED:
+        atomic_store(&cr.srv_reason, (int)ev->reason);
+        atomic_store(&cr.srv_closed, 1);
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static int cr_on_cli(const wp_event *ev, void *user)
+{
+    (void)user;
+    switch (ev->type) {
+    case WP_EV_PEER_IDENTITY:
+        return WP_TRUST_ACCEPT;
+    case WP_EV_AUTHENTICATED:
+        atomic_store(&cr.cli_conn, ev->conn);
+        atomic_store(&cr.cli_auth, 1);
+        break;
+    case WP_EV_MESSAGE: /* the server says stop: close our direction, on the loop thread */
+        assert_int_equal(wp_conn_close(ev->conn), WP_OK);
+        break;
+    case WP_EV_CLOSED:
+        atomic_store(&cr.cli_reason, (int)ev->reason);
+        atomic_store(&cr.cli_closed, 1);
+        atomic_store(&cr.stop, true);
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void *cr_sender(void *arg)
+{
+    (void)arg;
+    uint8_t m[64] = {0};
+    for (int i = 0; i < 10000 && !atomic_load(&cr.cli_auth) && !atomic_load(&cr.stop); i++)
+        sleep_ms(1);
+    wp_conn *c = atomic_load(&cr.cli_conn);
+    while (c && !atomic_load(&cr.stop)) {
+        wp_status st = wp_conn_send(c, m, sizeof m);
+        if (st == WP_OK)
+            atomic_fetch_add(&cr.ok_sends, 1);
+        else if (st == WP_EFULL)
+            sched_yield();
+        else
+            break; /* WP_ESTATE once the close is requested */
+    }
+    return NULL;
+}
+
+static void test_close_from_callback_keeps_accepted_sends(void **state)
+{
+    (void)state;
+    char ha[64], hb[64];
+    wp_identity *ida = rt_identity(ha), *idb = rt_identity(hb);
+    for (int round = 0; round < 4; round++) {
+        wp_ctx_config cfg;
+        wp_ctx *a, *b;
+        wp_error err;
+        wp_listener *l;
+        wp_conn *c;
+        pthread_t th;
+        memset(&cr, 0, sizeof cr);
+        atomic_store(&cr.cli_reason, -1);
+        atomic_store(&cr.srv_reason, -1);
+        wp_ctx_config_init(&cfg);
+        cfg.identity = ida;
+        cfg.on_event = cr_on_srv;
+        assert_int_equal(wp_ctx_new(&cfg, &a, &err), WP_OK);
+        cfg.identity = idb;
+        cfg.on_event = cr_on_cli;
+        assert_int_equal(wp_ctx_new(&cfg, &b, &err), WP_OK);
+        assert_int_equal(wp_listen(a, "127.0.0.1", 0, NULL, &l, &err), WP_OK);
+        assert_int_equal(wp_ctx_start(a), WP_OK);
+        assert_int_equal(wp_ctx_start(b), WP_OK);
+        assert_int_equal(pthread_create(&th, NULL, cr_sender, NULL), 0);
+        assert_int_equal(wp_connect(b, "127.0.0.1", wp_listener_port(l), NULL, &c, &err), WP_OK);
+        for (int i = 0; i < 10000 && !atomic_load(&cr.srv_conn); i++)
+            sleep_ms(1);
+        assert_non_null(atomic_load(&cr.srv_conn));
+        sleep_ms(20); /* let the sender fill the queues */
+        assert_int_equal(wp_conn_send(atomic_load(&cr.srv_conn), "s", 1), WP_OK);
+        for (int i = 0; i < 3000 && !(atomic_load(&cr.cli_closed) && atomic_load(&cr.srv_closed));
+             i++)
+            sleep_ms(10);
+        atomic_store(&cr.stop, true);
+        pthread_join(th, NULL);
+        wp_ctx_free(b);
+        wp_ctx_free(a);
+        long sent = atomic_load(&cr.ok_sends);
+        int got = atomic_load(&cr.srv_msgs);
+        if (got != sent || atomic_load(&cr.cli_reason) != WP_OK ||
+            atomic_load(&cr.srv_reason) != WP_OK)
+            fail_msg("round %d: %ld sends accepted, %d received; client %s, server %s", round,
+                     sent, got, wp_status_name((wp_status)atomic_load(&cr.cli_reason)),
+                     wp_status_name((wp_status)atomic_load(&cr.srv_reason)));
+        assert_true(sent > 0);
+    }
+    rt_identity_free(ida, ha);
+    rt_identity_free(idb, hb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_many_threads_many_conns),
+        cmocka_unit_test(test_close_from_callback_keeps_accepted_sends),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
