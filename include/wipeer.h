@@ -604,7 +604,13 @@ WP_API WP_NODISCARD wp_status wp_conn_close(wp_conn *conn);
 WP_API void wp_conn_abort(wp_conn *conn);
 /**
  * Answer a deferred WP_EV_PEER_IDENTITY (the callback returned
- * WP_TRUST_DEFER). WP_OK; WP_ESTATE if no decision is pending. Thread-safe.
+ * WP_TRUST_DEFER). The answer may also come while that callback still runs
+ * (e.g. from a thread it handed the key to, or from the callback itself):
+ * it is kept and applied if the callback then returns WP_TRUST_DEFER, and
+ * ignored if it returns WP_TRUST_ACCEPT or WP_TRUST_REJECT (the return
+ * value decides). Only the first answer counts. WP_OK; WP_ESTATE if no
+ * decision is pending (none asked, already answered, or the connection
+ * ended). Thread-safe.
  */
 WP_API WP_NODISCARD wp_status wp_conn_trust(wp_conn *conn, bool accept);
 /**

@@ -293,6 +293,11 @@ wp_status wp_conn_trust(wp_conn *conn, bool accept)
     pthread_mutex_lock(&ctx->mu);
     bool pending = conn->trust_pending;
     conn->trust_pending = false;
+    if (pending) {
+        /* Kept in case the PEER_IDENTITY callback has not returned yet (events.c). */
+        conn->trust_answered = true;
+        conn->trust_accept = accept;
+    }
     pthread_mutex_unlock(&ctx->mu);
     if (!pending) {
         wp_free(c);

@@ -61,16 +61,32 @@ static void on_peer_identity(struct wp_conn *conn, const uint8_t pub[CRYPTO_P256
         session_decide(conn, ok);
         return;
     }
+    /*
+     * An answer may come before the callback returns WP_TRUST_DEFER (a
+     * verifier thread it handed the key to, or the callback itself): take
+     * answers from the moment the event is out, and keep an early one.
+     */
+    pthread_mutex_lock(&conn->ctx->mu);
+    conn->trust_pending = true;
+    conn->trust_answered = false;
+    pthread_mutex_unlock(&conn->ctx->mu);
     wp_event ev;
     session_event(conn, WP_EV_PEER_IDENTITY, &ev);
     int r = ctx_deliver(conn->ctx, &ev);
     if (conn->state >= RT_CLOSING)
         return;
+    pthread_mutex_lock(&conn->ctx->mu);
+    bool answered = conn->trust_answered, accept = conn->trust_accept;
+    conn->trust_answered = false;
+    if (r != WP_TRUST_DEFER)
+        conn->trust_pending = false; /* the return value decided; later answers: WP_ESTATE */
+    pthread_mutex_unlock(&conn->ctx->mu);
+    if (r == WP_TRUST_DEFER && answered) {
+        session_decide(conn, accept); /* its CMD_TRUST finds nothing waiting */
+        return;
+    }
     if (r == WP_TRUST_DEFER) {
-        conn->trust_waiting = true;
-        pthread_mutex_lock(&conn->ctx->mu);
-        conn->trust_pending = true;
-        pthread_mutex_unlock(&conn->ctx->mu);
+        conn->trust_waiting = true; /* CMD_TRUST brings the answer */
         return;
     }
     session_decide(conn, r == WP_TRUST_ACCEPT);

@@ -125,7 +125,9 @@ struct wp_conn {
     size_t q_bytes;        /* queued (commands + sq), not yet sealed */
     atomic_bool want_writable; /* a send saw WP_EFULL (written under mu; the loop
                                   peeks without the lock before taking it) */
-    bool trust_pending;    /* a wp_conn_trust answer is awaited */
+    bool trust_pending;    /* a wp_conn_trust answer is awaited (from PEER_IDENTITY on) */
+    bool trust_answered;   /* wp_conn_trust answered while the callback still ran */
+    bool trust_accept;     /* that answer */
     bool close_requested;  /* wp_conn_close called: refuse sends */
     wp_status status;      /* sticky: WP_OK while alive */
     wp_err err;

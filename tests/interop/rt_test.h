@@ -30,6 +30,9 @@ struct rec {
     int trust_answer; /* returned for WP_EV_PEER_IDENTITY */
     bool close_on_peer_closed;
     bool close_after_auth;
+    bool trust_early;          /* PEER_IDENTITY: wp_conn_trust(trust_early_accept) first */
+    bool trust_early_accept;
+    wp_status trust_early_rc;  /* what that wp_conn_trust returned */
     int n_connected, n_peer_id, n_auth, n_msgs, n_writable, n_peer_closed, n_closed;
     int n_listener_failed;
     wp_listener *failed_listener; /* from the last LISTENER_FAILED */
@@ -80,6 +83,8 @@ static inline int rec_on_event(const wp_event *ev, void *user)
         r->n_peer_id++;
         if (!ev->has_peer)
             r->order_errors++;
+        if (r->trust_early)
+            r->trust_early_rc = wp_conn_trust(ev->conn, r->trust_early_accept);
         if (r->trust_answer == WP_TRUST_DEFER)
             r->deferred = ev->conn;
         return r->trust_answer;

@@ -265,6 +265,49 @@ static void test_trust_deferred(void **state)
     pair_teardown(&p);
 }
 
+/*
+ * wp_conn_trust called inside the PEER_IDENTITY callback, which then returns
+ * WP_TRUST_DEFER: the early answer counts (review 4, H1: it was refused
+ * with WP_ESTATE and the handshake timed out). With a non-deferring return
+ * value, the return value decides.
+ */
+static void test_trust_answered_before_defer(void **state)
+{
+    (void)state;
+    static const struct {
+        int ret;
+        bool early_accept;
+        bool want_auth;
+    } cases[] = {
+        {WP_TRUST_DEFER, true, true},
+        {WP_TRUST_DEFER, false, false},
+        {WP_TRUST_ACCEPT, false, true},
+        {WP_TRUST_REJECT, true, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct pair p;
+        wp_conn_opts o;
+        wp_conn_opts_init(&o);
+        o.handshake_timeout_ms = 3000;
+        pair_setup(&p, cases[i].ret, WP_TRUST_ACCEPT, &o);
+        p.ra.trust_early = true;
+        p.ra.trust_early_accept = cases[i].early_accept;
+        p.ra.trust_early_rc = (wp_status)-1;
+        pair_connect(&p, "127.0.0.1", NULL);
+        int64_t t0 = rt_now_ms();
+        if (cases[i].want_auth) {
+            assert_true(rt_run(p.a, p.b, both_auth, &p, 5000));
+        } else {
+            assert_true(rt_run(p.a, p.b, both_closed, &p, 5000));
+            assert_int_equal(p.ra.reason, WP_EDENIED);
+            assert_int_equal(p.ra.n_auth, 0);
+        }
+        assert_true(rt_now_ms() - t0 < 2000); /* decided, not timed out */
+        assert_int_equal(p.ra.trust_early_rc, WP_OK);
+        pair_teardown(&p);
+    }
+}
+
 struct stream {
     struct pair *p;
     size_t n, next;
@@ -412,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_expected_mismatch),
         cmocka_unit_test(test_expected_match),
         cmocka_unit_test(test_trust_deferred),
+        cmocka_unit_test(test_trust_answered_before_defer),
         cmocka_unit_test(test_random_sizes_in_order),
         cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_hostname),

@@ -399,11 +399,90 @@ static void test_close_from_callback_keeps_accepted_sends(void **state)
     rt_identity_free(idb, hb);
 }
 
+/* ---------------------------------------------------------------- early trust answer */
+
+/*
+ * The PEER_IDENTITY callback hands the key to a verifier thread, which
+ * answers before the callback has returned WP_TRUST_DEFER (review 4, H1:
+ * that answer was refused with WP_ESTATE and the handshake timed out).
+ */
+static struct {
+    atomic_int trust_rc, auth, closed, reason;
+} et;
+
+static void *et_decider(void *arg)
+{
+    atomic_store(&et.trust_rc, (int)wp_conn_trust(arg, true));
+    return NULL;
+}
+
+static int et_on_srv(const wp_event *ev, void *user)
+{
+    (void)user;
+    if (ev->type == WP_EV_PEER_IDENTITY) {
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, et_decider, ev->conn), 0);
+        pthread_join(t, NULL); /* a fast verifier: answered before we return */
+        return WP_TRUST_DEFER;
+    }
+    if (ev->type == WP_EV_AUTHENTICATED)
+        atomic_store(&et.auth, 1);
+    if (ev->type == WP_EV_CLOSED) {
+        atomic_store(&et.reason, (int)ev->reason);
+        atomic_store(&et.closed, 1);
+    }
+    return 0;
+}
+
+static int et_on_cli(const wp_event *ev, void *user)
+{
+    (void)user;
+    return ev->type == WP_EV_PEER_IDENTITY ? WP_TRUST_ACCEPT : 0;
+}
+
+static void test_trust_answer_from_thread_before_defer(void **state)
+{
+    (void)state;
+    char ha[64], hb[64];
+    wp_identity *ida = rt_identity(ha), *idb = rt_identity(hb);
+    wp_ctx_config cfg;
+    wp_ctx *a, *b;
+    wp_error err;
+    wp_listener *l;
+    wp_conn *c;
+    wp_conn_opts o;
+    atomic_store(&et.trust_rc, -1);
+    wp_conn_opts_init(&o);
+    o.handshake_timeout_ms = 3000;
+    wp_ctx_config_init(&cfg);
+    cfg.identity = ida;
+    cfg.on_event = et_on_srv;
+    assert_int_equal(wp_ctx_new(&cfg, &a, &err), WP_OK);
+    cfg.identity = idb;
+    cfg.on_event = et_on_cli;
+    assert_int_equal(wp_ctx_new(&cfg, &b, &err), WP_OK);
+    assert_int_equal(wp_listen(a, "127.0.0.1", 0, &o, &l, &err), WP_OK);
+    assert_int_equal(wp_ctx_start(a), WP_OK);
+    assert_int_equal(wp_ctx_start(b), WP_OK);
+    assert_int_equal(wp_connect(b, "127.0.0.1", wp_listener_port(l), &o, &c, &err), WP_OK);
+    for (int i = 0; i < 2000 && !atomic_load(&et.auth) && !atomic_load(&et.closed); i++)
+        sleep_ms(1);
+    wp_ctx_free(b);
+    wp_ctx_free(a);
+    assert_int_equal(atomic_load(&et.trust_rc), WP_OK);
+    if (!atomic_load(&et.auth))
+        fail_msg("not authenticated; closed: %d (%s)", atomic_load(&et.closed),
+                 wp_status_name((wp_status)atomic_load(&et.reason)));
+    rt_identity_free(ida, ha);
+    rt_identity_free(idb, hb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_many_threads_many_conns),
         cmocka_unit_test(test_close_from_callback_keeps_accepted_sends),
+        cmocka_unit_test(test_trust_answer_from_thread_before_defer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
