@@ -40,6 +40,7 @@ struct nc_opts {
     const char *expect;      /* connect: the only fingerprint to trust */
     uint32_t timeout_ms;     /* connect and handshake timeout; 0 = library default */
     uint32_t idle_timeout_ms;
+    uint32_t max_message;    /* largest message we accept (announced); 0 = library default */
 };
 /* Run until the connection ends; returns the exit code. */
 int nc_listen(const struct nc_opts *o, const char *bind, uint16_t port);
@@ -47,5 +48,7 @@ int nc_connect(const struct nc_opts *o, const char *host, uint16_t port);
 /* Parse "--opt VALUE" helpers shared by listen and connect (cmd_listen.c). */
 int cli_parse_seconds(const char *cmd, const char *opt, const char *v, uint32_t *out_ms);
 int cli_check_fingerprint(const char *cmd, const char *opt, const char *v);
+/* --max-message N: WP_MESSAGE_MAX_MIN..WP_MESSAGE_MAX_LIMIT bytes. */
+int cli_parse_max_message(const char *cmd, const char *v, uint32_t *out);
 
 #endif

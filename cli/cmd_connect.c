@@ -14,7 +14,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: wipeer connect HOST:PORT [--expect FINGERPRINT] [--no-stdin]\n"
-            "                      [--timeout SEC] [--idle-timeout SEC] [--json] [--home DIR]\n"
+            "                      [--timeout SEC] [--idle-timeout SEC] [--max-message N]\n"
+            "                      [--json] [--home DIR]\n"
             "\n"
             "Connect to a wipeer peer, authenticate it, then copy stdin to it and its data to\n"
             "stdout, encrypted, like netcat. EOF on stdin closes our direction; we exit once\n"
@@ -26,6 +27,8 @@ static void usage(FILE *f)
             "  --no-stdin            do not read stdin: only receive\n"
             "  --timeout SEC         connect and handshake timeout (default 10 each)\n"
             "  --idle-timeout SEC    close when nothing arrives for SEC (default: never)\n"
+            "  --max-message N       largest message to accept, in bytes (4079..16777199;\n"
+            "                        default 1048559); also caps what we send\n"
             "  --json                events as JSON lines on stderr\n"
             "  --home DIR            state directory holding the identity\n"
             "  -h, --help            show this help\n"
@@ -88,7 +91,7 @@ int cmd_connect(int argc, char **argv)
         } else if (!strcmp(a, "--no-stdin")) {
             o.no_stdin = true;
         } else if (!strcmp(a, "--expect") || !strcmp(a, "--home") || !strcmp(a, "--timeout") ||
-                   !strcmp(a, "--idle-timeout")) {
+                   !strcmp(a, "--idle-timeout") || !strcmp(a, "--max-message")) {
             if (!v) {
                 fprintf(stderr, "wipeer: connect: %s needs a value\n", a);
                 return CLI_USAGE;
@@ -101,6 +104,8 @@ int cmd_connect(int argc, char **argv)
                 o.home = v;
             } else if (!strcmp(a, "--timeout")) {
                 rc = cli_parse_seconds("connect", a, v, &o.timeout_ms);
+            } else if (!strcmp(a, "--max-message")) {
+                rc = cli_parse_max_message("connect", v, &o.max_message);
             } else {
                 rc = cli_parse_seconds("connect", a, v, &o.idle_timeout_ms);
             }

@@ -17,7 +17,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: wipeer listen [--port N] [--bind ADDR] [--allow FINGERPRINT]...\n"
             "                     [--accept-any] [--keep-open] [--no-stdin] [--timeout SEC]\n"
-            "                     [--idle-timeout SEC] [--no-advertise] [--name NAME]\n"
+            "                     [--idle-timeout SEC] [--max-message N] [--no-advertise]\n"
+            "                     [--name NAME]\n"
             "                     [--json] [--home DIR]\n"
             "\n"
             "Wait for a wipeer peer, authenticate it, then copy stdin to it and its data to\n"
@@ -34,6 +35,8 @@ static void usage(FILE *f)
             "  --no-stdin            do not read stdin: only receive\n"
             "  --timeout SEC         handshake timeout (default 10)\n"
             "  --idle-timeout SEC    close when nothing arrives for SEC (default: never)\n"
+            "  --max-message N       largest message to accept, in bytes (4079..16777199;\n"
+            "                        default 1048559); also caps what we send\n"
             "  --no-advertise        do not announce on the local network (discovery)\n"
             "  --name NAME           service name to announce (discovery)\n"
             "  --json                events as JSON lines on stderr\n"
@@ -56,6 +59,21 @@ int cli_parse_seconds(const char *cmd, const char *opt, const char *v, uint32_t 
     *out_ms = (uint32_t)(s * 1000.0 + 0.5);
     if (*out_ms == 0)
         *out_ms = 1;
+    return CLI_OK;
+}
+
+int cli_parse_max_message(const char *cmd, const char *v, uint32_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long n = strtoul(v, &end, 10);
+    if (errno || end == v || *end || v[0] == '-' || n < WP_MESSAGE_MAX_MIN ||
+        n > WP_MESSAGE_MAX_LIMIT) {
+        fprintf(stderr, "wipeer: %s: --max-message needs bytes in %u..%u, not '%s'\n", cmd,
+                WP_MESSAGE_MAX_MIN, WP_MESSAGE_MAX_LIMIT, v);
+        return CLI_USAGE;
+    }
+    *out = (uint32_t)n;
     return CLI_OK;
 }
 
@@ -115,7 +133,8 @@ int cmd_listen(int argc, char **argv)
             /* Discovery (issue 5) is not built yet: nothing is advertised anyway. */
         } else if (!strcmp(a, "--port") || !strcmp(a, "--bind") || !strcmp(a, "--allow") ||
                    !strcmp(a, "--home") || !strcmp(a, "--timeout") ||
-                   !strcmp(a, "--idle-timeout") || !strcmp(a, "--name")) {
+                   !strcmp(a, "--idle-timeout") || !strcmp(a, "--name") ||
+                   !strcmp(a, "--max-message")) {
             if (!v) {
                 fprintf(stderr, "wipeer: listen: %s needs a value\n", a);
                 return CLI_USAGE;
@@ -131,6 +150,8 @@ int cmd_listen(int argc, char **argv)
                 rc = cli_parse_seconds("listen", a, v, &o.timeout_ms);
             else if (!strcmp(a, "--idle-timeout"))
                 rc = cli_parse_seconds("listen", a, v, &o.idle_timeout_ms);
+            else if (!strcmp(a, "--max-message"))
+                rc = cli_parse_max_message("listen", v, &o.max_message);
             else if (!strcmp(a, "--allow")) {
                 rc = cli_check_fingerprint("listen", a, v);
                 if (rc == CLI_OK && o.nallow == MAX_ALLOW) {

@@ -22,7 +22,8 @@
 
 #include "cli.h"
 
-#define NC_CHUNK (256 * 1024) /* one stdin read = one message, at most */
+#define NC_CHUNK (256 * 1024) /* one stdin read = one message, at most (and at most
+                                  what the connection takes: wp_conn_max_message) */
 
 struct nc {
     const struct nc_opts *o;
@@ -168,15 +169,33 @@ static void on_closed(struct nc *nc, const wp_event *ev)
         nc->is_done = true;
 }
 
+/* Give up on the stdin chunk waiting to be sent, and say so. */
+static void drop_pending(struct nc *nc, wp_status why)
+{
+    char n[24];
+    if (!nc->pend)
+        return;
+    snprintf(n, sizeof n, "%zu", nc->pend);
+    if (nc->o->json)
+        json_event("stdin_unsent", "bytes", n, "status", wp_status_name(why));
+    else
+        say(nc, "%s bytes read from stdin were not sent (%s)", n, wp_strerror(why));
+    nc->pend = 0;
+}
+
 static void try_pending(struct nc *nc)
 {
     if (!nc->pend || !nc->conn)
         return;
     wp_status st = wp_conn_send(nc->conn, nc->buf, nc->pend);
-    if (st == WP_OK)
-        nc->pend = 0;
-    else if (st != WP_EFULL)
-        wp_conn_abort(nc->conn);
+    if (st == WP_OK || st == WP_EFULL) {
+        if (st == WP_OK)
+            nc->pend = 0;
+        return;
+    }
+    /* The connection is over or refuses the message: it is not sent. */
+    drop_pending(nc, st);
+    wp_conn_abort(nc->conn);
 }
 
 static int on_event(const wp_event *ev, void *user)
@@ -248,7 +267,9 @@ static int on_event(const wp_event *ev, void *user)
 
 static void read_stdin(struct nc *nc)
 {
-    ssize_t n = read(STDIN_FILENO, nc->buf, NC_CHUNK);
+    /* Once authenticated the connection knows the peer's limit too. */
+    size_t max = wp_conn_max_message(nc->conn);
+    ssize_t n = read(STDIN_FILENO, nc->buf, max && max < NC_CHUNK ? max : NC_CHUNK);
     if (n < 0) {
         if (errno == EINTR || errno == EAGAIN)
             return;
@@ -358,6 +379,7 @@ static void conn_opts(const struct nc_opts *o, wp_conn_opts *co)
         co->handshake_timeout_ms = o->timeout_ms;
     }
     co->idle_timeout_ms = o->idle_timeout_ms;
+    co->max_message = o->max_message;
 }
 
 /* see cli.h */

@@ -473,6 +473,10 @@ typedef struct wp_conn_opts {
 
 /** Default message limit: 1 MiB frames less the 17-byte record overhead. */
 #define WP_MESSAGE_MAX_DEFAULT ((1u << 20) - 17)
+/** The smallest message limit a peer may announce: 4096-byte frames less the
+ *  record overhead (docs/PROTOCOL.md §3). A smaller max_message still
+ *  announces this, but what we send stays within max_message. */
+#define WP_MESSAGE_MAX_MIN 4079u
 /** The largest max_message (16 MiB frames, docs/PROTOCOL.md §3). */
 #define WP_MESSAGE_MAX_LIMIT ((1u << 24) - 17)
 /** Longest text of wp_conn_remote_address, e.g. "[ffff:...:ffff]:65535". */

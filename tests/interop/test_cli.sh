@@ -244,6 +244,19 @@ keep_open)
     [ "$(cat "$tmp/l.out")" = "$(printf 'line 1\nline 2\nline 3')" ] || fail "keep-open output"
     [ "$(grep -c '"event":"authenticated"' "$tmp/l.err")" = 3 ] || fail "3 authentications"
     ;;
+small_peer)
+    # The listener accepts only the protocol's smallest messages (a small
+    # device): connect cuts stdin to fit, and 1 MiB arrives intact.
+    head -c 1048576 /dev/urandom >"$tmp/in"
+    start_listener --allow "$FB" --max-message 4079
+    RC=0
+    "$W" connect "127.0.0.1:$LPORT" --home "$tmp/b" --expect "$FA" <"$tmp/in" >/dev/null \
+        2>"$tmp/c.err" || RC=$?
+    expect_rc 0 connect
+    wait_exit "$LPID"
+    expect_rc 0 listen
+    cmp -s "$tmp/in" "$tmp/l.out" || fail "stream to a small-limit peer differs"
+    ;;
 dual_stack)
     # No --bind: one listener takes IPv4 and IPv6 (IPv6 skipped where its
     # loopback is off). Only loopback addresses are connected to.
@@ -304,7 +317,8 @@ ipv6)
 usage)
     for args in "listen --bogus" "listen --port 70000" "listen --allow nothex" "connect" \
         "connect nohost" "connect ::1:5" "connect 127.0.0.1:0" "connect h:1 --expect 12" \
-        "listen --timeout -1" "listen --accept-any --allow $FA"; do
+        "listen --timeout -1" "listen --accept-any --allow $FA" "listen --max-message 4078" \
+        "connect h:1 --max-message 16777200" "connect h:1 --max-message x"; do
         RC=0
         # shellcheck disable=SC2086
         "$W" $args --home "$tmp/a" </dev/null >/dev/null 2>"$tmp/u.err" || RC=$?
