@@ -465,9 +465,11 @@ typedef struct wp_conn_opts {
      *  send is the smaller of this and the peer's own limit. */
     uint32_t max_message;
     uint32_t send_queue_max; /**< bytes queued but not yet on the socket before
-                                  wp_conn_send says WP_EFULL; 0 = 256 KiB. A
-                                  message that fits the limit is always taken
-                                  into an empty queue. */
+                                  wp_conn_send says WP_EFULL; 0 = 256 KiB. Each
+                                  message counts its length plus
+                                  WP_SEND_MSG_COST (so empty messages fill
+                                  the queue too). A message that fits the
+                                  limit is always taken into an empty queue. */
     void *user;              /**< delivered as wp_event.conn_user */
 } wp_conn_opts;
 
@@ -479,6 +481,9 @@ typedef struct wp_conn_opts {
 #define WP_MESSAGE_MAX_MIN 4079u
 /** The largest max_message (16 MiB frames, docs/PROTOCOL.md §3). */
 #define WP_MESSAGE_MAX_LIMIT ((1u << 24) - 17)
+/** What one queued message costs in send_queue_max besides its bytes (its
+ *  bookkeeping, or its record header once sealed). */
+#define WP_SEND_MSG_COST 64u
 /** Longest text of wp_conn_remote_address, e.g. "[ffff:...:ffff]:65535". */
 #define WP_ADDRESS_STR 64
 

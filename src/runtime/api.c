@@ -196,6 +196,7 @@ wp_status wp_conn_send(wp_conn *conn, const void *data, size_t len)
         memcpy(c->data, data, len);
     c->len = len;
     bool was_empty = false;
+    size_t cost = len + WP_SEND_MSG_COST; /* an empty message is not free */
     pthread_mutex_lock(&ctx->mu);
     if (conn->status != WP_OK)
         rc = conn->status;
@@ -203,12 +204,12 @@ wp_status wp_conn_send(wp_conn *conn, const void *data, size_t len)
         rc = WP_ESTATE;
     else if (len > conn->max_msg)
         rc = WP_ETOOBIG;
-    else if (conn->q_bytes && conn->q_bytes + len > conn->opts.send_queue_max) {
+    else if (conn->q_bytes && conn->q_bytes + cost > conn->opts.send_queue_max) {
         /* An empty queue takes any message that fits the limit, so none is stuck. */
         conn->want_writable = true;
         rc = WP_EFULL;
     } else {
-        conn->q_bytes += len;
+        conn->q_bytes += cost;
         if (!on_loop) {
             /* Inline ctx_enqueue: one lock round for the check and the queue. */
             conn->refs++;

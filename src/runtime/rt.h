@@ -122,7 +122,8 @@ struct wp_conn {
 
     /* (mu) */
     unsigned refs;
-    size_t q_bytes;        /* queued (commands + sq), not yet sealed */
+    size_t q_bytes;        /* queued (commands + sq), not yet sealed: each message's
+                              length + WP_SEND_MSG_COST */
     atomic_bool want_writable; /* a send saw WP_EFULL (written under mu; the loop
                                   peeks without the lock before taking it) */
     bool trust_pending;    /* a wp_conn_trust answer is awaited (from PEER_IDENTITY on) */

@@ -409,7 +409,7 @@ static void seal_pending(struct wp_conn *conn)
         if (!conn->sq_head)
             conn->sq_tail = NULL;
         rc = conn_send(conn->core, c->data, c->len);
-        sealed += c->len;
+        sealed += c->len + WP_SEND_MSG_COST; /* as wp_conn_send counted it */
         wp_free(c);
         if (rc != WP_OK)
             break;
@@ -675,7 +675,7 @@ bool session_send_direct(struct wp_conn *conn, const void *data, size_t len, wp_
     if (conn->state != RT_OPEN || conn->sq_head || conn->has_close_pending || conn->we_closed)
         return false;
     size_t out = conn_output_pending(conn->core);
-    if (out && out + len > conn->opts.send_queue_max) {
+    if (out && out + len + WP_SEND_MSG_COST > conn->opts.send_queue_max) {
         pthread_mutex_lock(&conn->ctx->mu);
         conn->want_writable = true;
         pthread_mutex_unlock(&conn->ctx->mu);

@@ -308,6 +308,41 @@ static void test_trust_answered_before_defer(void **state)
     }
 }
 
+/*
+ * Empty messages fill the send queue too (review 4, M1: only payload bytes
+ * were counted, so zero-length sends were never refused and memory grew
+ * without bound). The loop does not run: everything stays queued.
+ */
+static void test_empty_messages_bounded(void **state)
+{
+    (void)state;
+    char home[64];
+    struct rec r;
+    wp_identity *id = rt_identity(home);
+    rec_init(&r, WP_TRUST_ACCEPT);
+    wp_ctx *ctx = rt_ctx(id, &r, WP_LOOP_DEFAULT);
+    wp_conn_opts o;
+    wp_conn_opts_init(&o);
+    o.send_queue_max = 64 * 1024;
+    wp_conn *c;
+    wp_error err;
+    assert_int_equal(wp_connect(ctx, "127.0.0.1", 9, &o, &c, &err), WP_OK);
+    long ok = 0;
+    wp_status st = WP_OK;
+    for (long i = 0; i < 100000 && st == WP_OK; i++) {
+        st = wp_conn_send(c, NULL, 0);
+        if (st == WP_OK)
+            ok++;
+    }
+    assert_int_equal(st, WP_EFULL);
+    assert_int_equal(ok, o.send_queue_max / WP_SEND_MSG_COST);
+    /* Bytes and messages share the bound. */
+    assert_int_equal(wp_conn_send(c, "x", 1), WP_EFULL);
+    wp_ctx_free(ctx);
+    rt_identity_free(id, home);
+    rec_clear(&r);
+}
+
 struct stream {
     struct pair *p;
     size_t n, next;
@@ -456,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_expected_match),
         cmocka_unit_test(test_trust_deferred),
         cmocka_unit_test(test_trust_answered_before_defer),
+        cmocka_unit_test(test_empty_messages_bounded),
         cmocka_unit_test(test_random_sizes_in_order),
         cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_hostname),
