@@ -588,8 +588,11 @@ WP_API WP_NODISCARD wp_status wp_connect(wp_ctx *ctx, const char *host, uint16_t
                                          wp_error *out_err);
 
 /**
- * Queue one message (copied; 0..max_message bytes) for the peer. It is sent
- * once the handshake completes, in order, and arrives whole. Returns WP_OK;
+ * Queue one message (copied; 0..wp_conn_max_message bytes) for the peer. It
+ * is sent once the handshake completes, in order, and arrives whole. Before
+ * WP_EV_AUTHENTICATED the peer's limit is not known yet, so only messages of
+ * up to WP_MESSAGE_MAX_MIN bytes are taken; send bigger ones from
+ * WP_EV_AUTHENTICATED on. Returns WP_OK;
  * WP_EFULL when the bounded send queue has no room (nothing queued; a
  * WP_EV_WRITABLE event follows when it drains below half); WP_ETOOBIG;
  * WP_ESTATE after wp_conn_close; after the connection ended, the sticky
@@ -636,7 +639,12 @@ WP_API void wp_conn_last_error(const wp_conn *conn, wp_error *out_err);
  * Thread-safe.
  */
 WP_API void wp_conn_remote_address(const wp_conn *conn, char *buf, size_t buf_len);
-/** The largest message wp_conn_send accepts on this connection. Thread-safe. */
+/**
+ * The largest message wp_conn_send accepts on this connection: before
+ * WP_EV_AUTHENTICATED the smaller of max_message and WP_MESSAGE_MAX_MIN
+ * (what any peer takes), from it on the smaller of max_message and the
+ * peer's announced limit. Thread-safe.
+ */
 WP_API size_t wp_conn_max_message(const wp_conn *conn);
 
 /* @@DISCOVERY@@ (mDNS/DNS-SD; see issue 5) */

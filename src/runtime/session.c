@@ -73,7 +73,11 @@ wp_status session_new(struct wp_ctx *ctx, const wp_conn_opts *opts, struct wp_co
     conn->refs = 1;
     conn->status = WP_OK;
     err_clear(&conn->err);
-    conn->max_msg = o.max_message;
+    /*
+     * The peer's limit is unknown until authentication; it may be as small
+     * as the protocol allows. A message taken now must fit it for sure.
+     */
+    conn->max_msg = WP_MIN(o.max_message, WP_MESSAGE_MAX_MIN);
     conn->created_ms = loop_now_ms();
     conn->connect_deadline = -1;
     conn->trim_at = -1;

@@ -343,6 +343,45 @@ static void test_empty_messages_bounded(void **state)
     rec_clear(&r);
 }
 
+/*
+ * Before authentication only what any peer accepts is taken (review 4, M2:
+ * a message up to our own limit was accepted, then killed the connection
+ * when the peer announced a smaller one). After it, the peers' limits.
+ */
+static void test_limit_before_auth(void **state)
+{
+    (void)state;
+    static uint8_t big[10000];
+    struct pair p;
+    wp_conn_opts lo;
+    wp_conn_opts_init(&lo);
+    lo.max_message = WP_MESSAGE_MAX_MIN; /* a small device */
+    pair_setup(&p, WP_TRUST_ACCEPT, WP_TRUST_ACCEPT, &lo);
+    p.ra.close_on_peer_closed = true;
+    pair_connect(&p, "127.0.0.1", NULL);
+    assert_int_equal(wp_conn_max_message(p.cb), WP_MESSAGE_MAX_MIN);
+    assert_int_equal(wp_conn_send(p.cb, big, sizeof big), WP_ETOOBIG);
+    assert_int_equal(wp_conn_send(p.cb, big, WP_MESSAGE_MAX_MIN), WP_OK);
+    assert_true(rt_run(p.a, p.b, both_auth, &p, 5000));
+    assert_int_equal(wp_conn_max_message(p.cb), WP_MESSAGE_MAX_MIN); /* the peer's */
+    assert_int_equal(wp_conn_max_message(p.ra.conn), WP_MESSAGE_MAX_MIN); /* ours */
+    assert_int_equal(wp_conn_close(p.cb), WP_OK);
+    assert_true(rt_run(p.a, p.b, both_closed, &p, 5000));
+    assert_int_equal(p.ra.reason, WP_OK);
+    assert_int_equal(p.rb.reason, WP_OK);
+    assert_int_equal(p.ra.n_msgs, 1);
+    assert_int_equal(p.ra.lens[0], WP_MESSAGE_MAX_MIN);
+    pair_teardown(&p);
+    /* Two default peers: the default limit once authenticated. */
+    pair_setup(&p, WP_TRUST_ACCEPT, WP_TRUST_ACCEPT, NULL);
+    pair_connect(&p, "127.0.0.1", NULL);
+    assert_int_equal(wp_conn_max_message(p.cb), WP_MESSAGE_MAX_MIN);
+    assert_true(rt_run(p.a, p.b, both_auth, &p, 5000));
+    assert_int_equal(wp_conn_max_message(p.cb), WP_MESSAGE_MAX_DEFAULT);
+    assert_int_equal(wp_conn_send(p.cb, big, sizeof big), WP_OK);
+    pair_teardown(&p);
+}
+
 struct stream {
     struct pair *p;
     size_t n, next;
@@ -492,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_trust_deferred),
         cmocka_unit_test(test_trust_answered_before_defer),
         cmocka_unit_test(test_empty_messages_bounded),
+        cmocka_unit_test(test_limit_before_auth),
         cmocka_unit_test(test_random_sizes_in_order),
         cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_hostname),
