@@ -32,8 +32,9 @@ static void accept_one(struct wp_listener *l, int fd)
     session_link(conn);
     net_tune(fd, &conn->opts);
     if (session_attach(conn, fd, false, &err) != WP_OK) {
-        /* Not yet announced to the application: drop it quietly. */
-        if (!conn->w.is_added)
+        /* Not yet announced to the application: drop it quietly. Unless the
+           watch took fd (it did not: see loop_add), it is ours to close. */
+        if (conn->w.fd < 0)
             close(fd);
         conn->state = RT_DEAD;
         ctx->nconns--;

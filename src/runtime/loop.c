@@ -153,6 +153,8 @@ wp_status loop_add(struct loop *l, struct watch *w, int fd, uint32_t want,
     if (rc == WP_OK) {
         w->is_added = true;
         w->want = want;
+    } else {
+        w->fd = -1; /* the caller still owns fd: no second owner to close it again */
     }
     return rc;
 }

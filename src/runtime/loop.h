@@ -80,6 +80,10 @@ int64_t loop_now_ms(void);
 WP_NODISCARD wp_status loop_init(struct loop *l, enum loop_kind kind, wp_err *err);
 void loop_fini(struct loop *l);
 
+/*
+ * Watch fd. On success w->fd is fd (the watch's owner closes it after
+ * loop_del); on failure w->fd is -1 and fd still belongs to the caller.
+ */
 WP_NODISCARD wp_status loop_add(struct loop *l, struct watch *w, int fd, uint32_t want,
                                 void (*fn)(struct watch *, uint32_t), wp_err *err);
 /* Change the interest set; a no-op when unchanged. */
