@@ -335,7 +335,10 @@ WP_API bool wp_fingerprint_equal(const wp_fingerprint *a, const wp_fingerprint *
  * Sending: a message sent on the loop thread (from a callback) is sealed
  * at once from your buffer; from another thread it is copied into the
  * context's command queue. Either way at most send_queue_max bytes wait
- * per connection (WP_EFULL beyond). Receiving: messages are delivered
+ * per connection, queued or sealed but not yet taken by the socket, each
+ * message counting WP_SEND_MSG_COST more than its length (WP_EFULL
+ * beyond); the one exception is a single message bigger than that, taken
+ * when nothing waits. Receiving: messages are delivered
  * synchronously; a slow callback stops the loop reading, and TCP flow
  * control slows the sender down, so nothing piles up without bound.
  * A connection's buffers grow with the largest message it moves and are
@@ -366,7 +369,12 @@ typedef enum wp_event_type {
     WP_EV_AUTHENTICATED = 3,
     /** One whole message: ev->data/ev->len, borrowed, valid during the callback. */
     WP_EV_MESSAGE = 4,
-    /** The send queue has room again after a wp_conn_send returned WP_EFULL. */
+    /**
+     * The send queue has room again after a wp_conn_send returned WP_EFULL:
+     * the largest message refused since the last WP_EV_WRITABLE fits now
+     * (and the queue is at most half full; a message bigger than the whole
+     * queue fits once it is empty).
+     */
     WP_EV_WRITABLE = 5,
     /**
      * The peer sent its authenticated close: it will send nothing more. You
@@ -594,7 +602,7 @@ WP_API WP_NODISCARD wp_status wp_connect(wp_ctx *ctx, const char *host, uint16_t
  * up to WP_MESSAGE_MAX_MIN bytes are taken; send bigger ones from
  * WP_EV_AUTHENTICATED on. Returns WP_OK;
  * WP_EFULL when the bounded send queue has no room (nothing queued; a
- * WP_EV_WRITABLE event follows when it drains below half); WP_ETOOBIG;
+ * WP_EV_WRITABLE event follows once the message fits); WP_ETOOBIG;
  * WP_ESTATE after wp_conn_close; after the connection ended, the sticky
  * reason it ended with (or WP_ECLOSED after a clean close). Thread-safe.
  */

@@ -204,12 +204,16 @@ wp_status wp_conn_send(wp_conn *conn, const void *data, size_t len)
         rc = WP_ESTATE;
     else if (len > conn->max_msg)
         rc = WP_ETOOBIG;
-    else if (conn->q_bytes && conn->q_bytes + cost > conn->opts.send_queue_max) {
-        /* An empty queue takes any message that fits the limit, so none is stuck. */
+    else if (rt_queue_full(atomic_load_explicit(&conn->q_bytes, memory_order_relaxed),
+                           atomic_load_explicit(&conn->out_pub, memory_order_relaxed), cost,
+                           conn->opts.send_queue_max)) {
         conn->want_writable = true;
+        conn->want_cost = WP_MAX(conn->want_cost, cost);
         rc = WP_EFULL;
     } else {
-        conn->q_bytes += cost;
+        atomic_store_explicit(&conn->q_bytes,
+                              atomic_load_explicit(&conn->q_bytes, memory_order_relaxed) + cost,
+                              memory_order_relaxed);
         if (!on_loop) {
             /* Inline ctx_enqueue: one lock round for the check and the queue. */
             conn->refs++;

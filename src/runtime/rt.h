@@ -27,7 +27,6 @@
 
 #define RT_RXBUF (256u * 1024)      /* one receive buffer per ctx */
 #define RT_READ_BUDGET (1u << 20)   /* bytes read from one socket per wake-up */
-#define RT_OUT_HIGH (256u * 1024)   /* seal no more while this much awaits the socket */
 #define RT_ACCEPT_BATCH 64
 #define RT_DEFAULT_CONNECT_MS 10000u
 #define RT_DEFAULT_HANDSHAKE_MS 10000u
@@ -122,8 +121,17 @@ struct wp_conn {
 
     /* (mu) */
     unsigned refs;
-    size_t q_bytes;        /* queued (commands + sq), not yet sealed: each message's
-                              length + WP_SEND_MSG_COST */
+    /*
+     * The send bound: q_bytes + out_pub <= send_queue_max (rt_queue_full).
+     * q_bytes is written under mu; out_pub only by the loop (after sealing,
+     * under mu, since q_bytes drops then; after writes, when it only drops,
+     * without). Both are read without the lock where a stale value only
+     * errs on the full side.
+     */
+    atomic_size_t q_bytes;     /* queued (commands + sq), not yet sealed: each
+                                  message's length + WP_SEND_MSG_COST */
+    atomic_size_t out_pub;     /* sealed, not yet on the socket (engine output) */
+    size_t want_cost;          /* largest message cost refused since the last WRITABLE */
     atomic_bool want_writable; /* a send saw WP_EFULL (written under mu; the loop
                                   peeks without the lock before taking it) */
     bool trust_pending;    /* a wp_conn_trust answer is awaited (from PEER_IDENTITY on) */
@@ -194,6 +202,16 @@ struct wp_ctx {
     atomic_int owner; /* who runs the loop: none, our thread, wp_ctx_process */
     atomic_bool want_stop;
 };
+
+/*
+ * Would a message costing cost overflow send_queue_max max, with q bytes
+ * queued and out bytes sealed but unsent? A message is always taken when
+ * nothing waits, so a message bigger than the bound is never stuck.
+ */
+static inline bool rt_queue_full(size_t q, size_t out, size_t cost, size_t max)
+{
+    return (q || out) && q + out + cost > max;
+}
 
 #define RT_CONTAINER(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 

@@ -195,8 +195,9 @@ void session_finish(struct wp_conn *conn, wp_status code, int sys_errno, const c
     conn->err.sys_errno = sys_errno;
     snprintf(conn->err.detail, sizeof conn->err.detail, "%s", detail ? detail : "");
     conn->status = code == WP_OK ? WP_ECLOSED : code;
-    conn->q_bytes = 0;
+    atomic_store_explicit(&conn->q_bytes, 0, memory_order_relaxed);
     conn->want_writable = false;
+    conn->want_cost = 0;
     conn->trust_pending = false;
     pthread_mutex_unlock(&ctx->mu);
     if (conn->w.fd >= 0 && conn->core && !conn->is_aborted) {
@@ -367,29 +368,44 @@ static void read_in(struct wp_conn *conn)
 
 /* ---------------------------------------------------------------- output */
 
+/* Sealed bytes move from q_bytes to the engine's output: one step for senders. */
 static void unaccount(struct wp_conn *conn, size_t sealed)
 {
     pthread_mutex_lock(&conn->ctx->mu);
-    conn->q_bytes -= sealed;
+    atomic_store_explicit(&conn->q_bytes,
+                          atomic_load_explicit(&conn->q_bytes, memory_order_relaxed) - sealed,
+                          memory_order_relaxed);
+    atomic_store_explicit(&conn->out_pub, conn_output_pending(conn->core), memory_order_relaxed);
     pthread_mutex_unlock(&conn->ctx->mu);
 }
 
+/* After writes (the output only shrank) or a send on the loop thread. */
+static void publish_out(struct wp_conn *conn)
+{
+    atomic_store_explicit(&conn->out_pub, conn_output_pending(conn->core), memory_order_relaxed);
+}
+
 /*
- * WP_EV_WRITABLE once a sender saw WP_EFULL and both places a message can
- * wait (the command queue, and the engine's output not yet on the socket)
- * are down to half the bound.
+ * WP_EV_WRITABLE once a sender saw WP_EFULL and what waits (the queue and
+ * the sealed output) leaves room for the largest refused message, and is
+ * at most half the bound (so that small messages do not wake the sender
+ * for every few bytes). A message bigger than the bound waits for nothing
+ * to wait.
  */
 static void check_writable(struct wp_conn *conn)
 {
     bool fire = false;
-    size_t half = conn->opts.send_queue_max / 2;
+    size_t max = conn->opts.send_queue_max;
     size_t out = conn_output_pending(conn->core);
     /* Nobody waits (the common case): no lock. See rt.h on want_writable. */
     if (!atomic_load_explicit(&conn->want_writable, memory_order_relaxed))
         return;
     pthread_mutex_lock(&conn->ctx->mu);
-    if (conn->want_writable && conn->q_bytes <= half && out <= half) {
+    size_t held = atomic_load_explicit(&conn->q_bytes, memory_order_relaxed) + out;
+    size_t room_for = conn->want_cost > max ? 0 : WP_MIN(max / 2, max - conn->want_cost);
+    if (conn->want_writable && held <= room_for) {
         conn->want_writable = false;
+        conn->want_cost = 0;
         fire = true;
     }
     pthread_mutex_unlock(&conn->ctx->mu);
@@ -400,14 +416,19 @@ static void check_writable(struct wp_conn *conn)
     }
 }
 
-/* Seal queued messages into records while the engine's output is short. */
+/*
+ * Seal queued messages into records. The bound on q_bytes + output holds
+ * the output within send_queue_max already (a record costs less than its
+ * queued message); the check only keeps one oversize message from taking
+ * others along.
+ */
 static void seal_pending(struct wp_conn *conn)
 {
     size_t sealed = 0;
     wp_status rc = WP_OK;
     if (conn->state != RT_OPEN || conn->we_closed)
         return;
-    while (conn->sq_head && conn_output_pending(conn->core) < RT_OUT_HIGH) {
+    while (conn->sq_head && conn_output_pending(conn->core) < conn->opts.send_queue_max) {
         struct cmd *c = conn->sq_head;
         conn->sq_head = c->next;
         if (!conn->sq_head)
@@ -458,6 +479,7 @@ static void write_socket(struct wp_conn *conn)
             return;
         }
         conn_output_done(conn->core, (size_t)n);
+        publish_out(conn);
         conn->was_busy = true;
         if ((size_t)n < len)
             return; /* the socket buffer is full: wait for LOOP_OUT */
@@ -679,9 +701,12 @@ bool session_send_direct(struct wp_conn *conn, const void *data, size_t len, wp_
     if (conn->state != RT_OPEN || conn->sq_head || conn->has_close_pending || conn->we_closed)
         return false;
     size_t out = conn_output_pending(conn->core);
-    if (out && out + len + WP_SEND_MSG_COST > conn->opts.send_queue_max) {
+    size_t cost = len + WP_SEND_MSG_COST;
+    if (rt_queue_full(atomic_load_explicit(&conn->q_bytes, memory_order_relaxed), out, cost,
+                      conn->opts.send_queue_max)) {
         pthread_mutex_lock(&conn->ctx->mu);
         conn->want_writable = true;
+        conn->want_cost = WP_MAX(conn->want_cost, cost);
         pthread_mutex_unlock(&conn->ctx->mu);
         *out_rc = WP_EFULL;
         return true;
@@ -693,6 +718,8 @@ bool session_send_direct(struct wp_conn *conn, const void *data, size_t len, wp_
     wp_status rc = conn_send(conn->core, data, len);
     if (rc != WP_OK && rc != WP_ETOOBIG)
         session_engine_failed(conn, rc);
+    if (rc == WP_OK)
+        publish_out(conn);
     if (rc == WP_OK && !conn->in_pump)
         session_mark_dirty(conn);
     *out_rc = rc;
