@@ -140,12 +140,16 @@ static int on_peer_identity(struct nc *nc, const wp_event *ev)
     return WP_TRUST_REJECT;
 }
 
+static void drop_pending(struct nc *nc, wp_status why);
+
 static void on_closed(struct nc *nc, const wp_event *ev)
 {
     if (ev->conn != nc->conn)
         return; /* a connection we turned away (busy) */
     nc->conn = NULL;
     nc->result = ev->reason;
+    /* A chunk still waiting for room goes nowhere: say so, and read on (--keep-open). */
+    drop_pending(nc, ev->reason == WP_OK ? WP_ECLOSED : ev->reason);
     if (nc->o->json) {
         char code[16];
         snprintf(code, sizeof code, "%d", cli_exit_code(ev->reason));

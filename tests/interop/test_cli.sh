@@ -257,6 +257,50 @@ small_peer)
     expect_rc 0 listen
     cmp -s "$tmp/in" "$tmp/l.out" || fail "stream to a small-limit peer differs"
     ;;
+keep_open_unsent)
+    # --keep-open with stdin: the first peer stops reading (its stdout is a
+    # pipe nobody reads) and is killed while a stdin chunk waits for room.
+    # That chunk is reported and dropped, and the next peer gets the rest
+    # of stdin and a clean close (the listener used to stall forever).
+    head -c 33554432 /dev/urandom >"$tmp/in"
+    LIN=$tmp/in start_listener --accept-any --keep-open
+    mkfifo "$tmp/fifo"
+    sleep 60 <"$tmp/fifo" &
+    SPID=$!
+    pids+=("$SPID")
+    "$W" connect "127.0.0.1:$LPORT" --home "$tmp/b" --no-stdin >"$tmp/fifo" 2>"$tmp/c1.err" &
+    C1=$!
+    pids+=("$C1")
+    # Wait until the listener stops reading stdin: every buffer is full.
+    last=-1
+    same=0
+    for _ in $(seq 300); do
+        pos=$(sed -n 's/^pos:[[:space:]]*//p' "/proc/$LPID/fdinfo/0" 2>/dev/null || echo 0)
+        if [ "$pos" = "$last" ] && [ "$pos" -gt 0 ]; then
+            same=$((same + 1))
+            [ "$same" -ge 5 ] && break
+        else
+            same=0
+        fi
+        last=$pos
+        sleep 0.1
+    done
+    [ "$same" -ge 5 ] || fail "the listener never stopped reading stdin"
+    [ "$last" -lt 33554432 ] || fail "stdin was read to the end: nothing is pending"
+    kill "$C1" "$SPID"
+    wait_exit "$C1" 10
+    RC=0
+    "$W" connect "127.0.0.1:$LPORT" --home "$tmp/b" --no-stdin >"$tmp/c2.out" \
+        2>"$tmp/c2.err" &
+    C2=$!
+    pids+=("$C2")
+    wait_exit "$C2" 30
+    expect_rc 0 "second connect"
+    [ -s "$tmp/c2.out" ] || fail "the second peer got nothing"
+    expect_in "$tmp/l.err" '"event":"stdin_unsent"'
+    kill "$LPID"
+    wait_exit "$LPID" 10
+    ;;
 dual_stack)
     # No --bind: one listener takes IPv4 and IPv6 (IPv6 skipped where its
     # loopback is off). Only loopback addresses are connected to.
