@@ -384,10 +384,10 @@ typedef enum wp_event_type {
     /**
      * The connection is over: ev->reason is WP_OK after an authenticated
      * close in both directions, else why it ended (e.g. WP_ETRUNCATED: TCP
-     * ended without an authenticated close; WP_EREFUSED: refused or reset;
-     * WP_EINTEGRITY: a record failed authentication; WP_ETIMEDOUT; WP_EDENIED;
-     * WP_EIDENTITY; WP_ENOTWIPEER; WP_ECLOSED: wp_conn_abort, or the peer
-     * aborted). ev->detail
+     * ended without an authenticated close; WP_EREFUSED: refused or reset,
+     * which is also how the peer's wp_conn_abort arrives; WP_EINTEGRITY: a
+     * record failed authentication; WP_ETIMEDOUT; WP_EDENIED; WP_EIDENTITY;
+     * WP_ENOTWIPEER; WP_ECLOSED: we called wp_conn_abort). ev->detail
      * says more. The handle is freed when the callback returns.
      */
     WP_EV_CLOSED = 7,
@@ -618,8 +618,10 @@ WP_API WP_NODISCARD wp_status wp_conn_send(wp_conn *conn, const void *data, size
 WP_API WP_NODISCARD wp_status wp_conn_close(wp_conn *conn);
 /**
  * End the connection now: queued data is dropped, the socket is reset.
- * WP_EV_CLOSED follows with WP_ECLOSED ("aborted"). No-op on a connection
- * that already ended. Thread-safe.
+ * WP_EV_CLOSED follows with WP_ECLOSED ("aborted"); the peer sees a TCP
+ * reset, WP_EREFUSED ("connection reset by peer"), which a network
+ * failure can cause too. No-op on a connection that already ended.
+ * Thread-safe.
  */
 WP_API void wp_conn_abort(wp_conn *conn);
 /**

@@ -266,6 +266,26 @@ static void test_trust_deferred(void **state)
 }
 
 /*
+ * wp_conn_abort: WP_ECLOSED here, a reset (WP_EREFUSED) at the peer, as
+ * wipeer.h says (review 4, L1: it claimed WP_ECLOSED for the peer too).
+ */
+static void test_abort_seen_by_peer(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_setup(&p, WP_TRUST_ACCEPT, WP_TRUST_ACCEPT, NULL);
+    pair_connect(&p, "127.0.0.1", NULL);
+    assert_true(rt_run(p.a, p.b, both_auth, &p, 5000));
+    wp_conn_abort(p.ra.conn);
+    assert_true(rt_run(p.a, p.b, both_closed, &p, 5000));
+    assert_int_equal(p.ra.reason, WP_ECLOSED);
+    assert_non_null(strstr(p.ra.detail, "aborted"));
+    assert_int_equal(p.rb.reason, WP_EREFUSED);
+    assert_non_null(strstr(p.rb.detail, "reset"));
+    pair_teardown(&p);
+}
+
+/*
  * wp_conn_trust called inside the PEER_IDENTITY callback, which then returns
  * WP_TRUST_DEFER: the early answer counts (review 4, H1: it was refused
  * with WP_ESTATE and the handshake timed out). With a non-deferring return
@@ -530,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_expected_match),
         cmocka_unit_test(test_trust_deferred),
         cmocka_unit_test(test_trust_answered_before_defer),
+        cmocka_unit_test(test_abort_seen_by_peer),
         cmocka_unit_test(test_empty_messages_bounded),
         cmocka_unit_test(test_limit_before_auth),
         cmocka_unit_test(test_random_sizes_in_order),
