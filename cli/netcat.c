@@ -40,6 +40,7 @@ struct nc {
     uint8_t *buf;        /* a stdin chunk */
     size_t pend;         /* bytes of buf refused with WP_EFULL, to retry */
     int served;
+    int out_errno;       /* writing stdout failed (EPIPE: the reader is gone) */
 };
 
 /* ---------------------------------------------------------------- output */
@@ -150,6 +151,9 @@ static void on_closed(struct nc *nc, const wp_event *ev)
     nc->result = ev->reason;
     /* A chunk still waiting for room goes nowhere: say so, and read on (--keep-open). */
     drop_pending(nc, ev->reason == WP_OK ? WP_ECLOSED : ev->reason);
+    int out_errno = nc->out_errno; /* we aborted because stdout failed */
+    if (out_errno && nc->o->json)
+        json_event("stdout_error", "error", strerror(out_errno), NULL, NULL);
     if (nc->o->json) {
         char code[16];
         snprintf(code, sizeof code, "%d", cli_exit_code(ev->reason));
@@ -160,6 +164,10 @@ static void on_closed(struct nc *nc, const wp_event *ev)
         fprintf(stderr, ",\"detail\":");
         json_str(stderr, ev->detail);
         fprintf(stderr, ",\"exit\":%s}\n", code);
+    } else if (out_errno) {
+        /* One line: the cause; the abort it led to is no news. */
+        fprintf(stderr, "wipeer: %s: writing stdout: %s; connection aborted\n", nc->cmd,
+                strerror(out_errno));
     } else if (ev->reason == WP_OK) {
         say(nc, "connection closed");
     } else if (!(nc->refused_local && ev->reason == WP_EDENIED)) {
@@ -169,7 +177,8 @@ static void on_closed(struct nc *nc, const wp_event *ev)
     }
     nc->is_auth = false;
     nc->refused_local = false;
-    if (!nc->o->keep_open || nc->listener_failed)
+    /* Without stdout (a reader that went away stays gone) nothing more can be served. */
+    if (!nc->o->keep_open || nc->listener_failed || out_errno)
         nc->is_done = true;
 }
 
@@ -236,7 +245,8 @@ static int on_event(const wp_event *ev, void *user)
         break;
     case WP_EV_MESSAGE:
         if (write_all(STDOUT_FILENO, ev->data, ev->len) < 0) {
-            fprintf(stderr, "wipeer: %s: writing stdout: %s\n", nc->cmd, strerror(errno));
+            /* Reported once, with the abort it causes, in on_closed. */
+            nc->out_errno = errno;
             wp_conn_abort(ev->conn);
         }
         break;

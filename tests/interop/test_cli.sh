@@ -301,6 +301,28 @@ keep_open_unsent)
     kill "$LPID"
     wait_exit "$LPID" 10
     ;;
+epipe)
+    # stdout into a reader that quits early (head): one clear line, exit 1,
+    # and the peer learns of the abort.
+    port=$(free_port)
+    "$W" listen --home "$tmp/a" --bind 127.0.0.1 --port "$port" --accept-any --no-stdin \
+        </dev/null > >(head -c 10 >/dev/null) 2>"$tmp/l.err" &
+    LPID=$!
+    pids+=("$LPID")
+    for _ in $(seq 100); do
+        grep -q "listening on" "$tmp/l.err" 2>/dev/null && break
+        sleep 0.1
+    done
+    RC=0
+    head -c 4194304 /dev/urandom | "$W" connect "127.0.0.1:$port" --home "$tmp/b" \
+        >/dev/null 2>"$tmp/c.err" || RC=$?
+    [ "$RC" != 0 ] || fail "connect succeeded although its data was not written"
+    wait_exit "$LPID"
+    expect_rc 1 listen
+    expect_in "$tmp/l.err" "writing stdout: Broken pipe; connection aborted"
+    [ "$(grep -c . "$tmp/l.err")" = 4 ] || fail "expected 4 lines (listening, connected, authenticated, the error)"
+    ! grep -q "aborted by the application" "$tmp/l.err" || fail "the abort reported twice"
+    ;;
 dual_stack)
     # No --bind: one listener takes IPv4 and IPv6 (IPv6 skipped where its
     # loopback is off). Only loopback addresses are connected to.
