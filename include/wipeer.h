@@ -530,8 +530,10 @@ WP_API WP_NODISCARD wp_status wp_ctx_start(wp_ctx *ctx);
 /**
  * Stop the loop thread: wake it, let it finish its current iteration and
  * join it (never pthread_cancel). Connections stay open (nothing is
- * processed until the next start or process). WP_ESTATE if not running or
- * when called from the loop thread (a callback).
+ * processed until the next start or process). WP_ESTATE if not running,
+ * when another wp_ctx_stop is already stopping it (only one call joins
+ * the thread; the other returns at once, possibly before it has ended),
+ * or when called from the loop thread (a callback).
  */
 WP_API WP_NODISCARD wp_status wp_ctx_stop(wp_ctx *ctx);
 

@@ -15,7 +15,8 @@
 /* The ctx whose loop this thread is running, if any (re-entrancy checks). */
 static _Thread_local struct wp_ctx *tls_loop_ctx;
 
-enum { OWNER_NONE = 0, OWNER_THREAD = 1, OWNER_PROCESS = 2 };
+/* STOPPING: one wp_ctx_stop is joining the thread; any other call sees WP_ESTATE. */
+enum { OWNER_NONE = 0, OWNER_THREAD = 1, OWNER_PROCESS = 2, OWNER_STOPPING = 3 };
 
 bool ctx_on_loop(const struct wp_ctx *ctx)
 {
@@ -211,7 +212,11 @@ wp_status wp_ctx_stop(wp_ctx *ctx)
 {
     if (WP_MISUSE(!ctx))
         return WP_EINVAL;
-    if (atomic_load(&ctx->owner) != OWNER_THREAD || ctx_on_loop(ctx))
+    if (ctx_on_loop(ctx))
+        return WP_ESTATE;
+    /* Exactly one caller may join the thread (joining twice is undefined). */
+    int expect = OWNER_THREAD;
+    if (!atomic_compare_exchange_strong(&ctx->owner, &expect, OWNER_STOPPING))
         return WP_ESTATE;
     atomic_store(&ctx->want_stop, true);
     loop_wake(&ctx->loop);
@@ -233,7 +238,8 @@ int wp_ctx_timeout_ms(const wp_ctx *ctx)
 {
     if (WP_MISUSE(!ctx))
         return -1;
-    if (atomic_load(&ctx->owner) == OWNER_THREAD)
+    int owner = atomic_load(&ctx->owner);
+    if (owner == OWNER_THREAD || owner == OWNER_STOPPING)
         return -1;
     if (ctx->dirty || ctx->closing || ctx->dead_listeners || ctx->dead_graves ||
         ctx->listener_reports)

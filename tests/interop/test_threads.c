@@ -477,12 +477,70 @@ static void test_trust_answer_from_thread_before_defer(void **state)
     rt_identity_free(idb, hb);
 }
 
+/* ---------------------------------------------------------------- concurrent stop */
+
+/*
+ * Two threads call wp_ctx_stop at once: one joins the loop thread, the
+ * other gets WP_ESTATE (review 4, L3: both joined it, which is undefined).
+ */
+static struct {
+    pthread_barrier_t go;
+    wp_ctx *ctx;
+} cs;
+
+static void *cs_stopper(void *arg)
+{
+    (void)arg;
+    pthread_barrier_wait(&cs.go);
+    return (void *)(uintptr_t)wp_ctx_stop(cs.ctx);
+}
+
+static int cs_on_event(const wp_event *ev, void *user)
+{
+    (void)ev;
+    (void)user;
+    return 0;
+}
+
+static void test_concurrent_stop(void **state)
+{
+    (void)state;
+    char home[64];
+    wp_identity *id = rt_identity(home);
+    wp_ctx_config cfg;
+    wp_error err;
+    wp_ctx_config_init(&cfg);
+    cfg.identity = id;
+    cfg.on_event = cs_on_event;
+    assert_int_equal(wp_ctx_new(&cfg, &cs.ctx, &err), WP_OK);
+    for (int round = 0; round < 50; round++) {
+        pthread_t th[2];
+        void *rc[2];
+        assert_int_equal(wp_ctx_start(cs.ctx), WP_OK);
+        assert_int_equal(pthread_barrier_init(&cs.go, NULL, 2), 0);
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(pthread_create(&th[i], NULL, cs_stopper, NULL), 0);
+        for (int i = 0; i < 2; i++)
+            pthread_join(th[i], &rc[i]);
+        pthread_barrier_destroy(&cs.go);
+        wp_status a = (wp_status)(uintptr_t)rc[0], b = (wp_status)(uintptr_t)rc[1];
+        if (!((a == WP_OK && b == WP_ESTATE) || (a == WP_ESTATE && b == WP_OK)))
+            fail_msg("round %d: the two wp_ctx_stop returned %s and %s", round,
+                     wp_status_name(a), wp_status_name(b));
+        /* Stopped for good: process works again. */
+        assert_int_equal(wp_ctx_process(cs.ctx), WP_OK);
+    }
+    wp_ctx_free(cs.ctx);
+    rt_identity_free(id, home);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_many_threads_many_conns),
         cmocka_unit_test(test_close_from_callback_keeps_accepted_sends),
         cmocka_unit_test(test_trust_answer_from_thread_before_defer),
+        cmocka_unit_test(test_concurrent_stop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
