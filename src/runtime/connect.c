@@ -6,6 +6,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -50,17 +51,27 @@ wp_status resolver_start(struct wp_ctx *ctx, struct wp_conn *conn, wp_err *err)
     c->res = r;
     r->done = c;
     /*
-     * Hold the lock across pthread_create: the thread's ctx_enqueue waits
-     * for it, so r->th is set before the loop can see CMD_RESOLVED.
+     * No lock across pthread_create (it may mmap a stack): this runs on the
+     * loop thread (CMD_CONNECT), and CMD_RESOLVED is only handled there
+     * too, so r->th, the ref and the list entry are in place before the
+     * loop can see the thread's result. A small stack: getaddrinfo needs
+     * far less than the default 8 MiB of address space per thread.
      */
-    pthread_mutex_lock(&ctx->mu);
-    int e = pthread_create(&r->th, NULL, resolve_main, r);
+    pthread_attr_t attr;
+    bool has_attr = pthread_attr_init(&attr) == 0;
+    if (has_attr)
+        (void)pthread_attr_setstacksize(&attr, WP_MAX((size_t)RT_RESOLVER_STACK,
+                                                      (size_t)PTHREAD_STACK_MIN));
+    int e = pthread_create(&r->th, has_attr ? &attr : NULL, resolve_main, r);
+    if (has_attr)
+        pthread_attr_destroy(&attr);
     if (e == 0) {
+        pthread_mutex_lock(&ctx->mu);
         conn->refs++;
         r->next = ctx->resolvers;
         ctx->resolvers = r;
+        pthread_mutex_unlock(&ctx->mu);
     }
-    pthread_mutex_unlock(&ctx->mu);
     if (e != 0) {
         rc = err_sys(err, e, "cannot start a name resolution thread");
         goto out;

@@ -35,6 +35,7 @@
 #define RT_KEEPCNT 3
 #define RT_DEFAULT_SENDQ (256u * 1024)
 #define RT_EMFILE_BACKOFF_MS 100
+#define RT_RESOLVER_STACK (256u * 1024) /* stack of a name resolution thread */
 #define RT_LINGER_MS 5000 /* how long to wait for the peer's FIN after a clean close */
 #define RT_GRAVE_MS 2000  /* lingering close of a failed connection's socket (linger.c) */
 /*
