@@ -589,7 +589,8 @@ WP_API void wp_listener_close(wp_listener *l);
  * is tried in turn within opts->connect_timeout_ms. Returns at once with
  * *out set; the outcome arrives as events (WP_EV_CONNECTED ... or
  * WP_EV_CLOSED with WP_EREFUSED, WP_ETIMEDOUT, WP_ENOTFOUND for unknown
- * names). Messages sent before authentication are queued and sent after.
+ * names). Messages sent before authentication (up to WP_MESSAGE_MAX_MIN
+ * bytes each, see wp_conn_send) are queued and sent after.
  * WP_EINVAL (NULL host, port 0), WP_ENOMEM, WP_ESYS (thread creation).
  * opts optional, copied. Thread-safe.
  */
@@ -614,7 +615,11 @@ WP_API WP_NODISCARD wp_status wp_conn_send(wp_conn *conn, const void *data, size
  * sent first, then the close; later sends fail with WP_ESTATE. Every send
  * that returned WP_OK before this call, on any thread, is delivered before
  * the close (the close is queued behind them, also from a callback). Receiving
- * continues until the peer closes too, then WP_EV_CLOSED with WP_OK.
+ * continues until the peer closes too, then WP_EV_CLOSED with WP_OK. Once
+ * both authenticated closes went through, TCP's FIN is sent and the peer's
+ * awaited, so that a peer failing on our last records can still say so:
+ * WP_EV_CLOSED comes with the peer's FIN, or with WP_OK after 5 s if the
+ * peer keeps TCP open.
  * WP_OK, or the sticky status if the connection already ended. Thread-safe.
  */
 WP_API WP_NODISCARD wp_status wp_conn_close(wp_conn *conn);
