@@ -305,7 +305,7 @@ WP_API bool wp_fingerprint_equal(const wp_fingerprint *a, const wp_fingerprint *
  * the context (an actor): sockets, timers and the protocol engines are only
  * touched by the loop. Public calls are thread-safe: from another thread they
  * lock the context briefly, enqueue a command and wake the loop (eventfd);
- * from the loop thread (inside a callback) they act directly. Results and
+ * from the loop thread (inside a callback) most act directly. Results and
  * everything the peer does arrive as events through one callback, always on
  * the loop thread, never nested inside another public call.
  *
@@ -322,15 +322,29 @@ WP_API bool wp_fingerprint_equal(const wp_fingerprint *a, const wp_fingerprint *
  * why not in WP_EV_CLOSED.
  *
  * A wp_conn handle is valid from wp_connect (or its WP_EV_CONNECTED event)
- * until the WP_EV_CLOSED callback returns; the context frees it then. Other
- * threads must not use a handle after that. The simple pattern: keep your
- * per-connection state under your own lock, set a "closed" flag in the
- * WP_EV_CLOSED handler under that lock, and call wp_conn_* from other
- * threads only under it while the flag is clear (hold it across wp_connect
- * too: a refused connection can end before wp_connect returns). The
- * library never holds its own lock while calling you, so this cannot
- * deadlock. A wp_listener handle is valid until wp_listener_close or
- * wp_ctx_free.
+ * until the WP_EV_CLOSED callback returns; the context frees it then,
+ * unless the application holds references. With references a handle
+ * outlives the connection: it stays valid until the last one is released
+ * (wp_conn_release), and answers every call with the state it ended in
+ * (wp_conn_send returns why it ended, wp_conn_peer and wp_conn_last_error
+ * still report). So a thread that uses a connection should own a
+ * reference for as long as it may touch the handle:
+ *  - take one with wp_conn_retain where the handle is surely valid: in a
+ *    callback of that connection (WP_EV_CONNECTED, say), or from a thread
+ *    that already owns one;
+ *  - or set wp_conn_opts.is_retained: wp_connect then returns the handle
+ *    with a reference already taken (no race with a connection that fails
+ *    at once), and a listener's accepted connections each arrive with one;
+ *  - release each reference exactly once, from any thread (in the
+ *    WP_EV_CLOSED callback is fine). Using a handle after your last
+ *    release is undefined.
+ * Without references, only use a handle from the loop thread, or guard it
+ * with your own lock that the WP_EV_CLOSED callback also takes (the
+ * library never holds its lock while calling you, so this cannot
+ * deadlock). Every handle, referenced or not, is gone after wp_ctx_free.
+ * wp_conn_set_user gives an accepted connection its own user pointer
+ * (they start with the listener's). A wp_listener handle is valid until
+ * wp_listener_close or wp_ctx_free.
  *
  * Sending: a message sent on the loop thread (from a callback) is sealed
  * at once from your buffer; from another thread it is copied into the
@@ -478,7 +492,12 @@ typedef struct wp_conn_opts {
                                   WP_SEND_MSG_COST (so empty messages fill
                                   the queue too). A message that fits the
                                   limit is always taken into an empty queue. */
-    void *user;              /**< delivered as wp_event.conn_user */
+    void *user;              /**< delivered as wp_event.conn_user (see wp_conn_set_user) */
+    /** Each connection made with these options starts with one reference
+     *  owned by the application (see "Runtime" above): wp_connect returns
+     *  it so, and a listener's connections arrive so at WP_EV_CONNECTED.
+     *  Release it with wp_conn_release. */
+    bool is_retained;
 } wp_conn_opts;
 
 /** Default message limit: 1 MiB frames less the 17-byte record overhead. */
@@ -656,6 +675,29 @@ WP_API void wp_conn_last_error(const wp_conn *conn, wp_error *out_err);
  * Thread-safe.
  */
 WP_API void wp_conn_remote_address(const wp_conn *conn, char *buf, size_t buf_len);
+/**
+ * Take a reference on conn: the handle stays valid, also after
+ * WP_EV_CLOSED, until a matching wp_conn_release. Call it only while the
+ * handle is valid for you (see "Runtime" above). Thread-safe.
+ */
+WP_API void wp_conn_retain(wp_conn *conn);
+/**
+ * Give back one reference taken with wp_conn_retain or opts.is_retained.
+ * After the last one, and once WP_EV_CLOSED has been delivered, the
+ * context frees the handle (on its loop, soon after). A release without a
+ * reference to give back is ignored (and asserts in debug builds).
+ * Thread-safe; also from a callback.
+ */
+WP_API void wp_conn_release(wp_conn *conn);
+/**
+ * Set the pointer that this connection's events carry as ev->conn_user
+ * from now on (it starts as wp_conn_opts.user, for accepted connections
+ * their listener's). Events already being delivered on the loop thread
+ * may still carry the old value. Thread-safe.
+ */
+WP_API void wp_conn_set_user(wp_conn *conn, void *user);
+/** The connection's current user pointer (see wp_conn_set_user). Thread-safe. */
+WP_API void *wp_conn_user(const wp_conn *conn);
 /**
  * The largest message wp_conn_send accepts on this connection: before
  * WP_EV_AUTHENTICATED the smaller of max_message and WP_MESSAGE_MAX_MIN

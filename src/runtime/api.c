@@ -153,6 +153,8 @@ wp_status wp_connect(wp_ctx *ctx, const char *host, uint16_t port, const wp_conn
         goto out;
     c->conn = conn;
     *out = conn;
+    if (conn->opts.is_retained)
+        ctx_conn_retain(conn); /* before the loop can see it: no race with its end */
     submit(ctx, c);
     conn = NULL;
     c = NULL;

@@ -70,6 +70,64 @@ void ctx_conn_unref(struct wp_conn *conn)
         session_free(conn);
 }
 
+void ctx_conn_retain(struct wp_conn *conn)
+{
+    pthread_mutex_lock(&conn->ctx->mu);
+    conn->refs++;
+    conn->app_refs++;
+    pthread_mutex_unlock(&conn->ctx->mu);
+}
+
+/* see wipeer.h */
+void wp_conn_retain(wp_conn *conn)
+{
+    if (WP_MISUSE(!conn))
+        return;
+    ctx_conn_retain(conn);
+}
+
+/* see wipeer.h */
+void wp_conn_release(wp_conn *conn)
+{
+    if (WP_MISUSE(!conn))
+        return;
+    struct wp_ctx *ctx = conn->ctx;
+    bool wake = false;
+    pthread_mutex_lock(&ctx->mu);
+    bool is_owned = conn->app_refs > 0;
+    if (is_owned) {
+        conn->app_refs--;
+        if (--conn->refs == 0) {
+            /* The loop frees it (it owns the lists); see rt.h. */
+            wake = ctx->q_head == NULL && ctx->released == NULL;
+            conn->released_next = ctx->released;
+            ctx->released = conn;
+            atomic_store_explicit(&ctx->has_cmds, true, memory_order_release);
+        }
+    }
+    pthread_mutex_unlock(&ctx->mu);
+    if (WP_MISUSE(!is_owned))
+        return;
+    if (wake)
+        loop_wake(&ctx->loop);
+}
+
+/* see wipeer.h */
+void wp_conn_set_user(wp_conn *conn, void *user)
+{
+    if (WP_MISUSE(!conn))
+        return;
+    atomic_store_explicit(&conn->user, user, memory_order_release);
+}
+
+/* see wipeer.h */
+void *wp_conn_user(const wp_conn *conn)
+{
+    if (WP_MISUSE(!conn))
+        return NULL;
+    return atomic_load_explicit(&((struct wp_conn *)(uintptr_t)conn)->user, memory_order_acquire);
+}
+
 void ctx_exec(struct wp_ctx *ctx, struct cmd *c)
 {
     WP_UNUSED(ctx);
@@ -113,9 +171,17 @@ static void drain(struct wp_ctx *ctx)
         return;
     pthread_mutex_lock(&ctx->mu);
     struct cmd *c = ctx->q_head;
+    struct wp_conn *released = ctx->released;
     ctx->q_head = ctx->q_tail = NULL;
+    ctx->released = NULL;
     atomic_store_explicit(&ctx->has_cmds, false, memory_order_relaxed);
     pthread_mutex_unlock(&ctx->mu);
+    /* Last refs dropped by the application: WP_EV_CLOSED is behind them. */
+    while (released) {
+        struct wp_conn *next = released->released_next;
+        session_free(released);
+        released = next;
+    }
     while (c) {
         struct cmd *next = c->next;
         struct wp_conn *conn = c->conn;
@@ -373,6 +439,7 @@ void wp_ctx_free(wp_ctx *ctx)
         r = next;
     }
     drain_for_free(ctx);
+    ctx->released = NULL; /* still in ctx->conns: freed below */
     while (ctx->listeners) {
         struct wp_listener *l = ctx->listeners;
         ctx->listeners = l->next;

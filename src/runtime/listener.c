@@ -41,6 +41,8 @@ static void accept_one(struct wp_listener *l, int fd)
         ctx_conn_unref(conn);
         return;
     }
+    if (conn->opts.is_retained)
+        ctx_conn_retain(conn); /* the application's, from WP_EV_CONNECTED on */
     wp_event ev;
     session_event(conn, WP_EV_CONNECTED, &ev);
     (void)ctx_deliver(ctx, &ev);

@@ -9,9 +9,12 @@
  * timers, pump, reap), so callbacks never nest.
  *
  * Lifetime of a wp_conn: refs (mu) counts the loop's ownership (1 until the
- * WP_EV_CLOSED callback returned), each queued command naming it and a
- * running name resolution. It is freed, on the loop thread, when refs
- * reaches 0, never during an I/O batch that may still name its watch.
+ * WP_EV_CLOSED callback returned), each queued command naming it, a
+ * running name resolution and the application's references (app_refs,
+ * wp_conn_retain). It is freed on the loop thread when refs reaches 0,
+ * never during an I/O batch that may still name its watch: a release
+ * from the application that drops the last ref hands the conn to the loop
+ * (ctx->released), which frees it when it drains its commands.
  */
 #ifndef WP_RUNTIME_RT_H
 #define WP_RUNTIME_RT_H
@@ -120,8 +123,10 @@ struct wp_conn {
     char *host;
     uint16_t port;
 
+    struct wp_conn *released_next; /* ctx->released (mu) */
     /* (mu) */
     unsigned refs;
+    unsigned app_refs;     /* the part of refs the application owns */
     /*
      * The send bound: q_bytes + out_pub <= send_queue_max (rt_queue_full).
      * q_bytes is written under mu; out_pub only by the loop (after sealing,
@@ -146,6 +151,7 @@ struct wp_conn {
     wp_fingerprint peer_fp;
     char remote[WP_ADDRESS_STR];
     size_t max_msg;
+    void *_Atomic user;    /* ev->conn_user: opts.user until wp_conn_set_user */
 };
 
 struct wp_listener {
@@ -177,7 +183,8 @@ struct wp_ctx {
     pthread_mutex_t mu;
     /* (mu) */
     struct cmd *q_head, *q_tail;
-    atomic_bool has_cmds; /* q_head != NULL (set under mu): the loop skips the lock when clear */
+    atomic_bool has_cmds; /* q_head or released set (under mu): the loop skips the lock when clear */
+    struct wp_conn *released; /* conns whose last ref the application dropped: free them */
     struct resolver *resolvers;
 
     struct loop loop;
@@ -222,6 +229,8 @@ bool ctx_on_loop(const struct wp_ctx *ctx);
 void ctx_enqueue(struct wp_ctx *ctx, struct cmd *c);
 void ctx_exec(struct wp_ctx *ctx, struct cmd *c); /* loop thread; frees c */
 void ctx_conn_unref(struct wp_conn *conn);         /* loop thread */
+/* Any thread: the application's reference (wp_conn_retain/release). */
+void ctx_conn_retain(struct wp_conn *conn);
 int ctx_deliver(struct wp_ctx *ctx, wp_event *ev); /* run the callback */
 
 /* session.c: one connection's data path (loop thread) */

@@ -78,6 +78,7 @@ wp_status session_new(struct wp_ctx *ctx, const wp_conn_opts *opts, struct wp_co
      * as the protocol allows. A message taken now must fit it for sure.
      */
     conn->max_msg = WP_MIN(o.max_message, WP_MESSAGE_MAX_MIN);
+    atomic_init(&conn->user, o.user);
     conn->created_ms = loop_now_ms();
     conn->connect_deadline = -1;
     conn->trim_at = -1;
@@ -174,7 +175,7 @@ void session_event(const struct wp_conn *conn, wp_event_type type, wp_event *ev)
     ev->type = type;
     ev->conn = (struct wp_conn *)(uintptr_t)conn;
     ev->listener = conn->listener;
-    ev->conn_user = conn->opts.user;
+    ev->conn_user = atomic_load_explicit(&conn->user, memory_order_acquire);
     if (conn->has_peer) {
         ev->has_peer = true;
         ev->peer = conn->peer;
