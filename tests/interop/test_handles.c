@@ -121,8 +121,8 @@ static void test_retained_connect_outlives_close(void **state)
  * server gives each accepted connection its own user pointer.
  */
 struct srv_conn {
-    int n_events;     /* events that carried this pointer */
-    bool got_closed;
+    int n_events;     /* events that carried this pointer (read after the loops stop) */
+    atomic_bool got_closed;
 };
 
 static struct {
@@ -156,7 +156,7 @@ static int on_srv(const wp_event *ev, void *user)
             wp_conn_abort(ev->conn);
         break;
     case WP_EV_CLOSED:
-        s->got_closed = true;
+        atomic_store(&s->got_closed, true);
         break;
     default:
         break;
@@ -217,7 +217,7 @@ static void test_sender_thread_after_abort(void **state)
     assert_int_equal(pthread_create(&th, NULL, sender, &last), 0);
     assert_int_equal(wp_connect(b, "127.0.0.1", wp_listener_port(l), NULL, &c, &err), WP_OK);
     pthread_join(th, NULL);
-    for (int i = 0; i < 5000 && !g.slots[0].got_closed; i++)
+    for (int i = 0; i < 5000 && !atomic_load(&g.slots[0].got_closed); i++)
         sleep_ms(1);
     wp_ctx_free(b);
     wp_ctx_free(a);
@@ -225,7 +225,7 @@ static void test_sender_thread_after_abort(void **state)
     assert_int_equal(last, WP_EREFUSED); /* the peer's abort is a reset */
     assert_int_equal(atomic_load(&g.srv_wrong_user), 0);
     assert_int_equal(atomic_load(&g.next_slot), 1);
-    assert_true(g.slots[0].got_closed);
+    assert_true(atomic_load(&g.slots[0].got_closed));
     assert_true(g.slots[0].n_events > 100);
     rt_identity_free(ida, ha);
     rt_identity_free(idb, hb);
