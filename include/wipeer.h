@@ -498,6 +498,14 @@ typedef struct wp_conn_opts {
      *  it so, and a listener's connections arrive so at WP_EV_CONNECTED.
      *  Release it with wp_conn_release. */
     bool is_retained;
+    /** wp_listen: most accepted connections in the handshake at once; 0 =
+     *  64. At the limit the listener stops accepting (newcomers wait in the
+     *  kernel's backlog) until a handshake finishes, or until the oldest
+     *  has run for a second: the next newcomer then displaces it
+     *  (WP_EV_CLOSED with WP_ETIMEDOUT, its socket reset). So peers that
+     *  connect and stall can neither use up the descriptors nor keep
+     *  others out for long. */
+    uint32_t max_pending;
 } wp_conn_opts;
 
 /** Default message limit: 1 MiB frames less the 17-byte record overhead. */

@@ -124,6 +124,7 @@ void session_process_events(struct wp_conn *conn)
             if (!set_peer(conn, cev.peer_pub))
                 break;
             conn->state = RT_OPEN;
+            listener_unpend(conn);
             /* Now the peer's frame limit is known: what we may send is the smaller. */
             pthread_mutex_lock(&conn->ctx->mu);
             conn->max_msg = WP_MIN(conn->opts.max_message, conn_max_message(conn->core));

@@ -37,6 +37,8 @@
 #define RT_KEEPINTVL_S 10
 #define RT_KEEPCNT 3
 #define RT_DEFAULT_SENDQ (256u * 1024)
+#define RT_DEFAULT_MAX_PENDING 64u
+#define RT_PENDING_GRACE_MS 1000 /* a handshake this old may be displaced (listener.c) */
 #define RT_EMFILE_BACKOFF_MS 100
 #define RT_RESOLVER_STACK (256u * 1024) /* stack of a name resolution thread */
 #define RT_LINGER_MS 5000 /* how long to wait for the peer's FIN after a clean close */
@@ -93,6 +95,8 @@ struct wp_conn {
     struct conn *core;
     wp_conn_opts opts;
     struct wp_listener *listener; /* accepted from (compare only) */
+    struct wp_listener *pending_in; /* in its list of handshaking conns, or NULL */
+    struct wp_conn *pend_prev, *pend_next;
     enum rt_state state;
     bool is_dirty;
     bool is_closing_listed;
@@ -164,6 +168,9 @@ struct wp_listener {
     wp_conn_opts opts;
     bool is_dead;
     bool needs_report; /* failed: WP_EV_LISTENER_FAILED not yet delivered */
+    struct wp_conn *pend_head, *pend_tail; /* accepted, handshaking, oldest first */
+    uint32_t npending;
+    bool is_full;      /* paused: max_pending handshakes, none old enough to displace */
     wp_err fail;       /* why it failed */
 };
 
@@ -273,6 +280,8 @@ void session_decide(struct wp_conn *conn, bool accept);
 /* listener.c */
 void listener_start(struct wp_listener *l);
 void listener_free(struct wp_listener *l);
+/* The conn left the handshake (authenticated or ended): off its listener's list. */
+void listener_unpend(struct wp_conn *conn);
 void listener_close(struct wp_listener *l);
 /* Deliver WP_EV_LISTENER_FAILED for every failed listener (loop phases only). */
 void listener_report(struct wp_ctx *ctx);

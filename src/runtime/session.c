@@ -50,6 +50,8 @@ wp_status session_opts(const wp_conn_opts *opts, wp_conn_opts *out, wp_err *err)
         o.max_message = WP_MESSAGE_MAX_DEFAULT;
     if (!o.send_queue_max)
         o.send_queue_max = RT_DEFAULT_SENDQ;
+    if (!o.max_pending)
+        o.max_pending = RT_DEFAULT_MAX_PENDING;
     *out = o;
     return WP_OK;
 }
@@ -191,6 +193,7 @@ void session_finish(struct wp_conn *conn, wp_status code, int sys_errno, const c
     struct wp_ctx *ctx = conn->ctx;
     if (conn->state >= RT_CLOSING)
         return;
+    listener_unpend(conn);
     pthread_mutex_lock(&ctx->mu);
     conn->err.code = code;
     conn->err.sys_errno = sys_errno;

@@ -138,6 +138,118 @@ static void test_listener_failed_reported(void **state)
     rec_clear(&r);
 }
 
+/* ---------------------------------------------------------------- handshakes pending */
+
+static bool n_closed_at_least(void *arg)
+{
+    const struct rec *r = arg;
+    return r->n_closed >= 6 && r->n_connected >= 10;
+}
+
+static bool got_auth(void *arg)
+{
+    const struct rec *r = arg;
+    return r->n_auth > 0;
+}
+
+/*
+ * Peers that connect and say nothing hold at most max_pending accepted
+ * connections; once the oldest has had a second, each newcomer displaces
+ * it (review 4, M8: there was no limit, so stalled peers could use up every
+ * descriptor). A real peer still gets through.
+ */
+static void test_max_pending(void **state)
+{
+    (void)state;
+    char ha[64], hb[64];
+    struct rec ra, rb;
+    wp_error err;
+    wp_identity *ida = rt_identity(ha), *idb = rt_identity(hb);
+    rec_init(&ra, WP_TRUST_ACCEPT);
+    rec_init(&rb, WP_TRUST_ACCEPT);
+    wp_ctx *a = rt_ctx(ida, &ra, WP_LOOP_DEFAULT), *b = rt_ctx(idb, &rb, WP_LOOP_DEFAULT);
+    wp_conn_opts o;
+    wp_conn_opts_init(&o);
+    o.max_pending = 4;
+    wp_listener *l;
+    assert_int_equal(wp_listen(a, "127.0.0.1", 0, &o, &l, &err), WP_OK);
+    assert_int_equal(wp_ctx_process(a), WP_OK);
+    int fds[10];
+    for (int i = 0; i < 10; i++) {
+        fds[i] = raw_connect("127.0.0.1", wp_listener_port(l));
+        assert_true(fds[i] >= 0);
+    }
+    int64_t t0 = rt_now_ms();
+    assert_true(rt_run(a, NULL, n_closed_at_least, &ra, 5000));
+    assert_true(rt_now_ms() - t0 >= 900); /* the first four had their second */
+    assert_int_equal(ra.n_connected, 10);
+    assert_int_equal(ra.n_closed, 6);
+    assert_int_equal(ra.reason, WP_ETIMEDOUT);
+    assert_non_null(strstr(ra.detail, "max_pending"));
+    /* The oldest six were reset, the newest four wait for their handshake. */
+    for (int i = 0; i < 10; i++) {
+        char c;
+        ssize_t n = recv(fds[i], &c, 1, MSG_DONTWAIT);
+        if (i < 6)
+            assert_true(n == 0 || (n < 0 && errno == ECONNRESET));
+        else
+            assert_true(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+    }
+    wp_conn *c;
+    assert_int_equal(wp_connect(b, "127.0.0.1", wp_listener_port(l), NULL, &c, &err), WP_OK);
+    assert_true(rt_run(a, b, got_auth, &rb, 5000));
+    assert_int_equal(ra.n_auth, 1);
+    assert_int_equal(ra.n_closed, 7); /* it displaced one more stalled peer */
+    for (int i = 0; i < 10; i++)
+        close(fds[i]);
+    wp_ctx_free(b);
+    wp_ctx_free(a);
+    rt_identity_free(ida, ha);
+    rt_identity_free(idb, hb);
+    rec_clear(&ra);
+    rec_clear(&rb);
+}
+
+static bool both_20_auth(void *arg)
+{
+    struct rec *const *r = arg;
+    return r[0]->n_auth >= 20 && r[1]->n_auth >= 20;
+}
+
+/* A burst of honest peers larger than max_pending queues; nobody is displaced. */
+static void test_max_pending_burst(void **state)
+{
+    (void)state;
+    char ha[64], hb[64];
+    struct rec ra, rb;
+    wp_error err;
+    wp_identity *ida = rt_identity(ha), *idb = rt_identity(hb);
+    rec_init(&ra, WP_TRUST_ACCEPT);
+    rec_init(&rb, WP_TRUST_ACCEPT);
+    wp_ctx *a = rt_ctx(ida, &ra, WP_LOOP_DEFAULT), *b = rt_ctx(idb, &rb, WP_LOOP_DEFAULT);
+    wp_conn_opts o;
+    wp_conn_opts_init(&o);
+    o.max_pending = 2;
+    wp_listener *l;
+    assert_int_equal(wp_listen(a, "127.0.0.1", 0, &o, &l, &err), WP_OK);
+    for (int i = 0; i < 20; i++) {
+        wp_conn *c;
+        assert_int_equal(wp_connect(b, "127.0.0.1", wp_listener_port(l), NULL, &c, &err),
+                         WP_OK);
+    }
+    struct rec *both[2] = {&ra, &rb};
+    assert_true(rt_run(a, b, both_20_auth, both, 20000));
+    assert_int_equal(ra.n_auth, 20);
+    assert_int_equal(ra.n_closed, 0);
+    assert_int_equal(rb.n_closed, 0);
+    wp_ctx_free(b);
+    wp_ctx_free(a);
+    rt_identity_free(ida, ha);
+    rt_identity_free(idb, hb);
+    rec_clear(&ra);
+    rec_clear(&rb);
+}
+
 /* ---------------------------------------------------------------- out of descriptors */
 
 #define EXHAUSTED_MS 1500 /* how long the child stays out of descriptors */
@@ -424,6 +536,8 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_listener_failed_reported),
+        cmocka_unit_test(test_max_pending),
+        cmocka_unit_test(test_max_pending_burst),
         cmocka_unit_test(test_emfile_epoll),
         cmocka_unit_test(test_emfile_poll),
         cmocka_unit_test(test_default_dual_stack),
