@@ -519,7 +519,8 @@ typedef struct wp_conn_opts {
 /** What one queued message costs in send_queue_max besides its bytes (its
  *  bookkeeping, or its record header once sealed). */
 #define WP_SEND_MSG_COST 64u
-/** Longest text of wp_conn_remote_address, e.g. "[ffff:...:ffff]:65535". */
+/** Longest text of wp_conn_remote_address, e.g. "[ffff:...:ffff]:65535" or
+ *  "[fe80::1%eth0]:65535". */
 #define WP_ADDRESS_STR 64
 
 /** Fill cfg with defaults (all zero / NULL, backend WP_LOOP_DEFAULT). */
@@ -586,7 +587,8 @@ WP_API WP_NODISCARD wp_status wp_ctx_process(wp_ctx *ctx);
 /**
  * Listen for wipeer connections on addr:port. addr NULL or "" means every
  * address (IPv6 "::" accepting IPv4 too, or 0.0.0.0 where IPv6 is off);
- * otherwise a numeric IPv4/IPv6 address. port 0 picks a free port (see
+ * otherwise a numeric IPv4/IPv6 address, a link-local IPv6 one with its
+ * interface ("fe80::1%eth0"). port 0 picks a free port (see
  * wp_listener_port). The socket is bound before returning, so address
  * errors come back here: WP_ESYS (e.g. EADDRINUSE, errno in out_err),
  * WP_EINVAL (bad address); WP_ENOMEM. opts (optional, copied) apply to each
@@ -611,7 +613,8 @@ WP_API uint16_t wp_listener_port(const wp_listener *l);
 WP_API void wp_listener_close(wp_listener *l);
 
 /**
- * Connect to host:port. host is an IPv4/IPv6 literal or a name resolved
+ * Connect to host:port. host is an IPv4/IPv6 literal (link-local with its
+ * interface: "fe80::1%eth0", brackets optional) or a name resolved
  * with getaddrinfo on a helper thread (the loop never blocks); each address
  * is tried in turn within opts->connect_timeout_ms. Returns at once with
  * *out set; the outcome arrives as events (WP_EV_CONNECTED ... or
@@ -678,7 +681,8 @@ WP_API WP_NODISCARD wp_status wp_conn_peer(const wp_conn *conn, wp_pubkey *out_k
 /** A copy of the connection's last error (WP_OK while healthy). Thread-safe. */
 WP_API void wp_conn_last_error(const wp_conn *conn, wp_error *out_err);
 /**
- * The peer's address as "1.2.3.4:port" or "[::1]:port" into buf (NUL-terminated,
+ * The peer's address as "1.2.3.4:port", "[::1]:port" or, link-local with
+ * its interface, "[fe80::1%eth0]:port" into buf (NUL-terminated,
  * truncated to buf_len; WP_ADDRESS_STR suffices); "" before TCP connects.
  * Thread-safe.
  */

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -65,6 +66,15 @@ void net_format_addr(const void *sa, size_t sa_len, char *buf, size_t buf_len)
             /* A v4 peer on a dual-stack socket: show it as plain IPv4. */
             inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], host, sizeof host);
             snprintf(buf, buf_len, "%s:%u", host, ntohs(in6->sin6_port));
+        } else if (in6->sin6_scope_id) {
+            /* Link-local: the address means nothing without its interface. */
+            char ifname[IF_NAMESIZE];
+            inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+            if (if_indextoname(in6->sin6_scope_id, ifname))
+                snprintf(buf, buf_len, "[%s%%%s]:%u", host, ifname, ntohs(in6->sin6_port));
+            else
+                snprintf(buf, buf_len, "[%s%%%u]:%u", host, in6->sin6_scope_id,
+                         ntohs(in6->sin6_port));
         } else {
             inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
             snprintf(buf, buf_len, "[%s]:%u", host, ntohs(in6->sin6_port));
@@ -128,7 +138,7 @@ wp_status net_listen_socket(const char *addr, uint16_t port, int *out_fd, uint16
     wp_status rc;
     struct sockaddr_in in4;
     struct sockaddr_in6 in6;
-    char host[INET6_ADDRSTRLEN + 2];
+    char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 2]; /* "fe80::1%eth0" */
     memset(&in4, 0, sizeof in4);
     memset(&in6, 0, sizeof in6);
     in4.sin_family = AF_INET;
@@ -154,12 +164,33 @@ wp_status net_listen_socket(const char *addr, uint16_t port, int *out_fd, uint16
         } else {
             memcpy(host, addr, n + 1);
         }
-        if (inet_pton(AF_INET, host, &in4.sin_addr) == 1)
+        /* Numeric only (never DNS); getaddrinfo, unlike inet_pton, takes a
+           link-local scope: "fe80::1%eth0". */
+        struct addrinfo hints, *ai = NULL;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+        int g = getaddrinfo(host, "0", &hints, &ai);
+        if (g == EAI_MEMORY)
+            return err_set(err, WP_ENOMEM, "getaddrinfo");
+        if (g != 0 || !ai)
+            return err_set(err, WP_EINVAL,
+                           "'%s' is not a numeric IPv4 or IPv6 address (with %%interface "
+                           "for a link-local one)",
+                           addr);
+        if (ai->ai_family == AF_INET && ai->ai_addrlen == sizeof in4) {
+            memcpy(&in4, ai->ai_addr, sizeof in4);
+            in4.sin_port = htons(port);
             rc = bind_listen(AF_INET, &in4, sizeof in4, false, out_fd, err);
-        else if (inet_pton(AF_INET6, host, &in6.sin6_addr) == 1)
+        } else if (ai->ai_family == AF_INET6 && ai->ai_addrlen == sizeof in6) {
+            memcpy(&in6, ai->ai_addr, sizeof in6);
+            in6.sin6_port = htons(port);
             rc = bind_listen(AF_INET6, &in6, sizeof in6, true, out_fd, err);
-        else
-            return err_set(err, WP_EINVAL, "'%s' is not a numeric IPv4 or IPv6 address", addr);
+        } else {
+            rc = err_set(err, WP_EINVAL, "'%s': unexpected address family", addr);
+        }
+        freeaddrinfo(ai);
     }
     if (rc != WP_OK)
         return rc;
