@@ -105,7 +105,8 @@ static void accept_one(struct wp_listener *l, int fd)
         ctx_conn_unref(conn);
         return;
     }
-    pend(l, conn);
+    if (conn->state < RT_CLOSING) /* attach may have failed it already (timer heap) */
+        pend(l, conn);
     if (conn->opts.is_retained)
         ctx_conn_retain(conn); /* the application's, from WP_EV_CONNECTED on */
     wp_event ev;

@@ -136,6 +136,7 @@ static void close_socket(struct wp_conn *conn)
 void session_free(struct wp_conn *conn)
 {
     struct wp_ctx *ctx = conn->ctx;
+    listener_unpend(conn); /* normally done when it left the handshake */
     if (conn->is_linked) {
         if (conn->prev)
             conn->prev->next = conn->next;
