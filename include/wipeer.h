@@ -615,8 +615,11 @@ WP_API void wp_listener_close(wp_listener *l);
 /**
  * Connect to host:port. host is an IPv4/IPv6 literal (link-local with its
  * interface: "fe80::1%eth0", brackets optional) or a name resolved
- * with getaddrinfo on a helper thread (the loop never blocks); each address
- * is tried in turn within opts->connect_timeout_ms. Returns at once with
+ * with getaddrinfo on a helper thread (the loop never blocks). The
+ * addresses are tried in getaddrinfo's order (RFC 6724), as in RFC 8305
+ * (Happy Eyeballs): the next one 250 ms after the previous if that has not
+ * connected yet, or at once when it fails, up to 4 at a time; the first to
+ * connect wins, all within opts->connect_timeout_ms. Returns at once with
  * *out set; the outcome arrives as events (WP_EV_CONNECTED ... or
  * WP_EV_CLOSED with WP_EREFUSED, WP_ETIMEDOUT, WP_ENOTFOUND for unknown
  * names). Messages sent before authentication (up to WP_MESSAGE_MAX_MIN

@@ -1,7 +1,8 @@
 /*
  * connect.c - outgoing connections: name resolution on a helper thread
- * (getaddrinfo blocks; the loop must not), then a non-blocking connect to
- * each address in turn until one answers or the connect deadline passes.
+ * (getaddrinfo blocks; the loop must not), then non-blocking connects to
+ * the addresses, staggered (Happy Eyeballs), until one answers or the
+ * connect deadline passes.
  */
 #include "internal.h"
 
@@ -127,16 +128,72 @@ void resolver_finish(struct resolver *r)
 
 /* ---------------------------------------------------------------- connect */
 
-static void arm_deadline(struct wp_conn *conn)
+/*
+ * Connection attempts, after RFC 8305 (Happy Eyeballs v2) §5: the
+ * addresses are tried in getaddrinfo's order (RFC 6724), a new one every
+ * RT_ATTEMPT_DELAY_MS while the earlier ones are still pending, and at
+ * once when one fails; the first to connect wins and the others are
+ * closed. So an address that drops packets costs a quarter second, not
+ * the whole connect timeout. At most RT_MAX_ATTEMPTS are in flight.
+ */
+
+static void on_attempt_io(struct watch *w, uint32_t revents);
+
+static size_t attempts_in_flight(const struct wp_conn *conn)
 {
-    if (timer_arm(&conn->ctx->loop, &conn->t, conn->connect_deadline) != WP_OK)
+    size_t n = 0;
+    for (size_t i = 0; i < RT_MAX_ATTEMPTS; i++)
+        n += conn->att[i].w.fd >= 0;
+    return n;
+}
+
+static void close_attempt(struct wp_conn *conn, struct attempt *a)
+{
+    if (a->w.fd < 0)
+        return;
+    loop_del(&conn->ctx->loop, &a->w);
+    close(a->w.fd);
+    a->w.fd = -1;
+}
+
+void connect_close_attempts(struct wp_conn *conn)
+{
+    for (size_t i = 0; i < RT_MAX_ATTEMPTS; i++)
+        close_attempt(conn, &conn->att[i]);
+}
+
+/* The conn's timer: the connect deadline, or the next attempt if sooner. */
+static void arm_connect_timer(struct wp_conn *conn)
+{
+    int64_t d = conn->connect_deadline;
+    if (conn->next_attempt_ms >= 0 && conn->next_attempt_ms < d)
+        d = conn->next_attempt_ms;
+    if (timer_arm(&conn->ctx->loop, &conn->t, d) != WP_OK)
         session_fail(conn, WP_ENOMEM, "timer heap");
+}
+
+/* Nothing left to try and nothing in flight: fail with the last error. */
+static void give_up(struct wp_conn *conn)
+{
+    const wp_err *ce = &conn->connect_err;
+    wp_status code = ce->sys_errno ? net_status_from_errno(ce->sys_errno) : WP_ENOTFOUND;
+    char detail[WP_ERROR_DETAIL_MAX];
+    snprintf(detail, sizeof detail, "connect to %s port %u: %s", conn->host, conn->port,
+             ce->sys_errno ? strerror(ce->sys_errno) : "no address");
+    session_finish(conn, code, ce->sys_errno, detail);
 }
 
 void session_try_next(struct wp_conn *conn)
 {
     wp_err e;
+    conn->next_attempt_ms = -1;
     while (conn->state == RT_CONNECTING && conn->ai_next) {
+        struct attempt *a = NULL;
+        for (size_t i = 0; i < RT_MAX_ATTEMPTS && !a; i++)
+            if (conn->att[i].w.fd < 0)
+                a = &conn->att[i];
+        if (!a)
+            break; /* all slots busy: the next starts when one fails */
         struct addrinfo *ai = conn->ai_next;
         conn->ai_next = ai->ai_next;
         int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -150,47 +207,74 @@ void session_try_next(struct wp_conn *conn)
             close(fd);
             continue;
         }
-        if (session_watch(conn, fd, LOOP_OUT, &e) != WP_OK) {
-            close(fd);
+        if (loop_add(&conn->ctx->loop, &a->w, fd, LOOP_OUT, on_attempt_io, &e) != WP_OK) {
+            close(fd); /* the watch did not take it (loop_add) */
             session_fail(conn, e.code, "%s", e.detail);
             return;
         }
-        return; /* wait for LOOP_OUT: session_connect_ready */
+        if (conn->ai_next)
+            conn->next_attempt_ms = loop_now_ms() + RT_ATTEMPT_DELAY_MS;
+        break; /* wait for LOOP_OUT (on_attempt_io) or the attempt delay */
     }
     if (conn->state != RT_CONNECTING)
         return;
-    const wp_err *ce = &conn->connect_err;
-    wp_status code = ce->sys_errno ? net_status_from_errno(ce->sys_errno) : WP_ENOTFOUND;
-    char detail[WP_ERROR_DETAIL_MAX];
-    snprintf(detail, sizeof detail, "connect to %s port %u: %s", conn->host, conn->port,
-             ce->sys_errno ? strerror(ce->sys_errno) : "no address");
-    session_finish(conn, code, ce->sys_errno, detail);
+    if (!attempts_in_flight(conn)) {
+        give_up(conn);
+        return;
+    }
+    arm_connect_timer(conn);
 }
 
-void session_connect_ready(struct wp_conn *conn)
+void connect_on_timer(struct wp_conn *conn, int64_t now_ms)
 {
-    int fd = conn->w.fd;
+    if (conn->state == RT_CONNECTING && conn->next_attempt_ms >= 0 &&
+        now_ms >= conn->next_attempt_ms)
+        session_try_next(conn); /* the earlier ones are slow: one more in parallel */
+}
+
+int64_t connect_next_deadline(const struct wp_conn *conn)
+{
+    int64_t d = conn->connect_deadline;
+    if (conn->state == RT_CONNECTING && conn->next_attempt_ms >= 0 &&
+        (d < 0 || conn->next_attempt_ms < d))
+        d = conn->next_attempt_ms;
+    return d;
+}
+
+static void on_attempt_io(struct watch *w, uint32_t revents)
+{
+    WP_UNUSED(revents);
+    struct attempt *a = RT_CONTAINER(w, struct attempt, w);
+    struct wp_conn *conn = a->conn;
+    int fd = w->fd;
     int e = 0;
     socklen_t sl = sizeof e;
     wp_err err;
+    if (conn->state != RT_CONNECTING)
+        return;
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) < 0)
         e = errno;
     if (e == 0) {
         struct sockaddr_storage ss;
         sl = sizeof ss;
-        /* A stale readiness (an earlier fd in the same batch) is not a connection. */
+        /* A stale readiness (an earlier fd in this slot, same batch) is not a connection. */
         if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0 && errno == ENOTCONN)
             return;
     }
     if (e != 0) {
         err_sys(&conn->connect_err, e, "connect");
-        loop_del(&conn->ctx->loop, &conn->w);
-        close(fd);
-        conn->w.fd = -1;
-        session_try_next(conn);
+        close_attempt(conn, a);
+        session_try_next(conn); /* at once (RFC 8305 §5), or give up */
         return;
     }
+    /* The winner: its socket becomes the connection's; the others go. */
+    loop_del(&conn->ctx->loop, &a->w);
+    a->w.fd = -1;
+    connect_close_attempts(conn);
+    conn->next_attempt_ms = -1;
     if (session_attach(conn, fd, true, &err) != WP_OK) {
+        if (conn->w.fd < 0)
+            close(fd); /* not taken by the connection's watch */
         session_fail(conn, err.code, "%s", err.detail);
         return;
     }
@@ -213,11 +297,10 @@ void session_start_connect(struct wp_conn *conn)
             session_fail(conn, err.code, "%s", err.detail);
             return;
         }
+        arm_connect_timer(conn);
     } else {
         conn->ai_next = conn->ai;
         conn->state = RT_CONNECTING;
         session_try_next(conn);
     }
-    if (conn->state < RT_CLOSING)
-        arm_deadline(conn);
 }

@@ -41,6 +41,8 @@
 #define RT_PENDING_GRACE_MS 1000 /* a handshake this old may be displaced (listener.c) */
 #define RT_EMFILE_BACKOFF_MS 100
 #define RT_RESOLVER_STACK (256u * 1024) /* stack of a name resolution thread */
+#define RT_ATTEMPT_DELAY_MS 250 /* RFC 8305 §5 Connection Attempt Delay (connect.c) */
+#define RT_MAX_ATTEMPTS 4       /* connection attempts in flight at once */
 #define RT_LINGER_MS 5000 /* how long to wait for the peer's FIN after a clean close */
 #define RT_GRAVE_MS 2000  /* lingering close of a failed connection's socket (linger.c) */
 /*
@@ -85,6 +87,12 @@ enum rt_state {
     RT_DEAD,          /* WP_EV_CLOSED delivered; waiting for refs to drop */
 };
 
+/* One connection attempt of an outgoing conn (connect.c); w.fd -1: free. */
+struct attempt {
+    struct watch w;
+    struct wp_conn *conn;
+};
+
 struct wp_conn {
     struct wp_ctx *ctx;
     struct wp_conn *prev, *next; /* ctx->conns */
@@ -124,6 +132,8 @@ struct wp_conn {
     struct addrinfo *ai_next;  /* the next to try */
     bool ai_from_resolver;     /* free with freeaddrinfo either way */
     wp_err connect_err;        /* why the last address failed */
+    struct attempt att[RT_MAX_ATTEMPTS];
+    int64_t next_attempt_ms;   /* start another attempt then; -1 none */
     char *host;
     uint16_t port;
 
@@ -256,10 +266,13 @@ void session_finish(struct wp_conn *conn, wp_status code, int sys_errno, const c
 void session_abort(struct wp_conn *conn);
 /* connect.c */
 void session_start_connect(struct wp_conn *conn);
-void session_connect_ready(struct wp_conn *conn);
+/* Start the next attempt(s); fail the conn when nothing is left. */
 void session_try_next(struct wp_conn *conn);
-/* Watch a connecting socket for LOOP_OUT (session.c owns the callback). */
-wp_status session_watch(struct wp_conn *conn, int fd, uint32_t want, wp_err *err);
+void connect_close_attempts(struct wp_conn *conn);
+/* The conn's timer fired while connecting: maybe start another attempt. */
+void connect_on_timer(struct wp_conn *conn, int64_t now_ms);
+/* When the conn's timer must fire while resolving or connecting. */
+int64_t connect_next_deadline(const struct wp_conn *conn);
 /* Accepted or connected socket: start the engine. */
 wp_status session_attach(struct wp_conn *conn, int fd, bool is_initiator, wp_err *err);
 void session_deliver_closed(struct wp_conn *conn);

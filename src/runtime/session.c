@@ -83,6 +83,11 @@ wp_status session_new(struct wp_ctx *ctx, const wp_conn_opts *opts, struct wp_co
     atomic_init(&conn->user, o.user);
     conn->created_ms = loop_now_ms();
     conn->connect_deadline = -1;
+    conn->next_attempt_ms = -1;
+    for (size_t i = 0; i < RT_MAX_ATTEMPTS; i++) {
+        conn->att[i].w.fd = -1;
+        conn->att[i].conn = conn;
+    }
     conn->trim_at = -1;
     *out = conn;
     return WP_OK;
@@ -121,6 +126,7 @@ static void drop_stash(struct wp_conn *conn)
 
 static void close_socket(struct wp_conn *conn)
 {
+    connect_close_attempts(conn);
     if (conn->w.fd < 0)
         return;
     loop_del(&conn->ctx->loop, &conn->w);
@@ -506,7 +512,7 @@ static void rearm(struct wp_conn *conn)
     if (conn->state >= RT_CLOSING)
         return;
     if (conn->state <= RT_CONNECTING)
-        d = conn->connect_deadline;
+        d = connect_next_deadline(conn);
     if (conn->core) {
         int64_t c = conn_deadline_ms(conn->core);
         if (c >= 0 && (d < 0 || c < d))
@@ -588,10 +594,6 @@ void session_pump(struct wp_conn *conn)
 static void on_io(struct watch *w, uint32_t revents)
 {
     struct wp_conn *conn = RT_CONTAINER(w, struct wp_conn, w);
-    if (conn->state == RT_CONNECTING) {
-        session_connect_ready(conn);
-        return;
-    }
     if (conn->state >= RT_CLOSING)
         return;
     if ((revents & (LOOP_IN | LOOP_ERR)) && !conn->rx_eof && !conn->stash) {
@@ -620,6 +622,9 @@ static void on_timer(struct timer *t, int64_t now_ms)
                      conn->host ? conn->host : "?", conn->port, conn->opts.connect_timeout_ms);
         return;
     }
+    connect_on_timer(conn, now_ms);
+    if (conn->state >= RT_CLOSING)
+        return;
     if (conn->shut_wr && now_ms >= conn->linger_deadline) {
         /* Our data and both close_notify went through; the peer just keeps TCP open. */
         session_finish(conn, WP_OK, 0, "");
@@ -686,11 +691,6 @@ wp_status session_attach(struct wp_conn *conn, int fd, bool is_initiator, wp_err
     session_mark_dirty(conn); /* the initiator's first flight */
     rearm(conn);
     return WP_OK;
-}
-
-wp_status session_watch(struct wp_conn *conn, int fd, uint32_t want, wp_err *err)
-{
-    return loop_add(&conn->ctx->loop, &conn->w, fd, want, on_io, err);
 }
 
 /* ---------------------------------------------------------------- commands */
