@@ -48,10 +48,14 @@ enum cmd_type {
     CMD_LISTENER_ADD,
     CMD_LISTENER_CLOSE,
     CMD_RESOLVED,
+    CMD_DISC, /* discovery (disc_api.c): dop */
 };
 
 struct resolver;
 struct grave;
+struct disc;
+struct disc_op;
+struct disc_target;
 
 struct cmd {
     struct cmd *next;
@@ -59,6 +63,7 @@ struct cmd {
     struct wp_conn *conn;
     struct wp_listener *listener;
     struct resolver *res;
+    struct disc_op *dop;
     bool accept;
     size_t len;
     uint8_t data[]; /* CMD_SEND: the message */
@@ -110,6 +115,10 @@ struct wp_conn {
     wp_err connect_err;        /* why the last address failed */
     char *host;
     uint16_t port;
+    /* discovery (disc_connect.c) */
+    struct disc_target *disc_target; /* wp_connect_discovered: what to find */
+    bool ai_is_ours;   /* ai was built by disc_connect_found: disc_free_ai */
+    size_t expect_len; /* bytes of opts.expected_peer to check; 0 = all */
 
     /* (mu) */
     unsigned refs;
@@ -167,6 +176,7 @@ struct wp_ctx {
     struct wp_listener *dead_listeners; /* freed at the end of the iteration */
     struct grave *graves;      /* sockets of failed connections, lingering (linger.c) */
     struct grave *dead_graves; /* freed at the end of the iteration */
+    struct disc *disc;         /* discovery, created on first use (disc.h) */
     struct wp_conn *dirty;   /* need a pump */
     struct wp_conn *closing; /* need their WP_EV_CLOSED, in order */
     struct wp_conn *closing_tail;
