@@ -58,8 +58,9 @@ static void to_svc(struct disc *d, const struct mdns_service_info *in, struct di
         memcpy(out->txt, in->txt, out->txt_len);
     /* Ours: one of our names on our host (another device may copy the name). */
     char host[MDNS_LABEL_STR_MAX + 8];
-    snprintf(host, sizeof host, "%s.local", mdns_host_label(d->m));
-    out->is_own = disc_is_own_name(d, out->name) && strcasecmp(out->host, host) == 0;
+    const char *label = mdns_host_label(d->m);
+    snprintf(host, sizeof host, "%s.local", label ? label : "");
+    out->is_own = label && disc_is_own_name(d, out->name) && strcasecmp(out->host, host) == 0;
 }
 
 /* Send what the engine queued and hand its events to the core. */
@@ -139,7 +140,9 @@ static wp_status bi_start(struct disc *d, wp_err *err)
     wp_status rc;
     int64_t now = loop_now_ms();
     int fds[MDNS_SOCK_MAX_FDS];
-    struct mdns_config cfg = {.rng = rng, .host_label = d->host_label};
+    /* No host name until something is advertised (mdns_host_set): a pure
+       browser publishes nothing. */
+    struct mdns_config cfg = {.rng = rng};
     struct mdns_sock_config sc = {.ifnames = (const char *const *)d->ifnames,
                                   .n_ifnames = d->n_ifnames,
                                   .no_v4 = d->no_v4,
@@ -172,7 +175,11 @@ static wp_status bi_advert_add(struct disc *d, struct wp_advert *a, wp_err *err)
 {
     struct mdns_service_desc desc = {.instance = a->name, .port = a->port, .txt = a->txt,
                                      .txt_len = a->txt_len};
-    wp_status rc = mdns_service_add(d->m, &desc, loop_now_ms(), &a->mdns_id);
+    wp_status rc = WP_OK;
+    if (!mdns_host_label(d->m))
+        rc = mdns_host_set(d->m, d->host_label, loop_now_ms());
+    if (rc == WP_OK)
+        rc = mdns_service_add(d->m, &desc, loop_now_ms(), &a->mdns_id);
     if (rc != WP_OK)
         err_set(err, rc, "advertise \"%s\": %s", a->name, mdns_last_error(d->m)->detail);
     pump(d);
