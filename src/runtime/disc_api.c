@@ -77,17 +77,17 @@ static wp_status check_config(const wp_discovery_config *cfg, wp_err *err)
     if (cfg->backend != WP_DISCOVERY_AUTO && cfg->backend != WP_DISCOVERY_BUILTIN &&
         cfg->backend != WP_DISCOVERY_AVAHI)
         return err_set(err, WP_EINVAL, "unknown discovery backend %d", (int)cfg->backend);
-#ifndef WP_HAVE_AVAHI
-    if (cfg->backend == WP_DISCOVERY_AVAHI)
-        return err_set(err, WP_EUNSUPPORTED,
-                       "built without Avahi (install libavahi-client-dev and rebuild)");
-#endif
     if (cfg->n_ifaces > WP_DISCOVERY_MAX_IFACES || (cfg->n_ifaces && !cfg->ifaces))
         return err_set(err, WP_EINVAL, "at most %d interfaces", WP_DISCOVERY_MAX_IFACES);
     if (cfg->n_ifaces && cfg->backend == WP_DISCOVERY_AVAHI)
         return err_set(err, WP_EINVAL,
                        "the Avahi backend uses avahi-daemon's interfaces: an interface list "
                        "needs the built-in backend");
+#ifndef WP_HAVE_AVAHI
+    if (cfg->backend == WP_DISCOVERY_AVAHI)
+        return err_set(err, WP_EUNSUPPORTED,
+                       "built without Avahi (install libavahi-client-dev and rebuild)");
+#endif
     for (size_t i = 0; i < cfg->n_ifaces; i++) {
         const char *n = cfg->ifaces[i];
         if (!n || !*n || strlen(n) >= WP_IFNAME_MAX)
@@ -247,12 +247,15 @@ wp_status wp_advertise(wp_ctx *ctx, const wp_advert_opts *opts, wp_advert **out,
         rc = err_set(&err, WP_ENOMEM, "advertisement");
         goto out;
     }
-    if ((rc = start(ctx, &d, &err)) != WP_OK)
+    if ((rc = disc_get(ctx, &d, &err)) != WP_OK)
         goto out;
+    /* The TXT depends on is_private: build it and freeze the configuration at once. */
     pthread_mutex_lock(&ctx->mu);
-    bool is_private = d->is_private;
+    rc = build_txt(a, opts, d->is_private ? NULL : d->fp_text, &err);
+    if (rc == WP_OK)
+        d->is_started = true;
     pthread_mutex_unlock(&ctx->mu);
-    if ((rc = build_txt(a, opts, is_private ? NULL : d->fp_text, &err)) != WP_OK)
+    if (rc != WP_OK)
         goto out;
     a->ctx = ctx;
     if (opts->name)
