@@ -104,6 +104,7 @@ struct disc_query {
     wp_discovery_fn fn; /* resolve */
     void *user;
     struct wp_conn *conn; /* connect: holds a reference */
+    bool is_new;          /* not yet matched against the table */
 };
 
 enum disc_ev_type {

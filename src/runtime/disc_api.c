@@ -375,6 +375,7 @@ wp_status wp_resolve(wp_ctx *ctx, const char *target, uint32_t timeout_ms,
     q->deadline = loop_now_ms() + (timeout_ms ? timeout_ms : DISC_RESOLVE_DEFAULT_MS);
     q->fn = on_event;
     q->user = user;
+    q->is_new = true;
     c->dop->q = q;
     submit(ctx, c);
     q = NULL;

@@ -99,6 +99,7 @@ void disc_connect_start(struct wp_conn *conn)
     q->tgt = *conn->disc_target;
     q->deadline = conn->connect_deadline;
     q->conn = conn;
+    q->is_new = true;
     pthread_mutex_lock(&conn->ctx->mu);
     conn->refs++; /* released when the query ends (discovery.c) */
     pthread_mutex_unlock(&conn->ctx->mu);

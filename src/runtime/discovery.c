@@ -389,6 +389,8 @@ void disc_rearm(struct disc *d)
     bool due = d->ev_head != NULL || d->is_failed;
     for (const struct wp_browser *b = d->browsers; b && !due; b = b->next)
         due = b->is_new;
+    for (const struct disc_query *q = d->queries; q && !due; q = q->next)
+        due = q->is_new; /* the service may be known already */
     if (due)
         when = now;
     if (d->be && d->be->deadline) {
@@ -474,6 +476,7 @@ static void run_queries(struct disc *d, int64_t now)
     while (*pp) {
         struct disc_query *q = *pp;
         const struct disc_svc *s = NULL;
+        q->is_new = false;
         if (q->conn && q->conn->state != RT_RESOLVING)
             goto done; /* the connection ended (timeout, abort) */
         if (!d->is_failed) {

@@ -487,8 +487,9 @@ int main(int argc, char **argv)
     CHECK(pump(&g_cb.closed, before + 1, 6000), "forged connection ended");
     kill(forger, SIGTERM);
     waitpid(forger, NULL, 0);
-    CHECK(g_cb.reason == WP_EIDENTITY && g_cb.authenticated == 1, "forged: %s (%s)",
-          wp_status_name(g_cb.reason), g_cb.detail);
+    CHECK(g_cb.reason == WP_EIDENTITY && g_cb.authenticated == 1,
+          "forged: %s (%s); B saw it at %s port %u; C listens on %u", wp_status_name(g_cb.reason),
+          g_cb.detail, s->addr0, s->port, wp_listener_port(lc));
     printf("ok: forged fp in TXT -> C's key fails the handshake: %s\n", g_cb.detail);
 
     wp_browser_stop(br);
