@@ -313,6 +313,7 @@ void disc_ensure(struct disc *d)
     if (d->has_run)
         return;
     d->has_run = true;
+    d->ctx->disc_loop = d; /* from now on the loop reaps it without taking ctx->mu */
     err_clear(&err);
     /* Configuration is frozen now (is_started was set by the public call). */
     bool try_avahi = d->want == WP_DISCOVERY_AVAHI ||
@@ -598,7 +599,7 @@ static void free_browsers(struct wp_browser *b)
 /* see disc.h */
 void disc_reap(struct wp_ctx *ctx)
 {
-    struct disc *d = ctx->disc;
+    struct disc *d = ctx->disc_loop;
     if (!d)
         return;
     free_adverts(d->dead_adverts);
@@ -638,4 +639,5 @@ void disc_free(struct wp_ctx *ctx)
     wp_free(d->ifnames);
     wp_free(d);
     ctx->disc = NULL;
+    ctx->disc_loop = NULL;
 }

@@ -176,7 +176,8 @@ struct wp_ctx {
     struct wp_listener *dead_listeners; /* freed at the end of the iteration */
     struct grave *graves;      /* sockets of failed connections, lingering (linger.c) */
     struct grave *dead_graves; /* freed at the end of the iteration */
-    struct disc *disc;         /* discovery, created on first use (disc.h) */
+    struct disc *disc;         /* (mu) discovery, created by the first call (disc.h) */
+    struct disc *disc_loop;    /* the same, once the loop ran a discovery command */
     struct wp_conn *dirty;   /* need a pump */
     struct wp_conn *closing; /* need their WP_EV_CLOSED, in order */
     struct wp_conn *closing_tail;
