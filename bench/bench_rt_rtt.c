@@ -8,6 +8,8 @@
  * and 99th percentile over N, for "same CPU" and "split". For context,
  * OpenSSL TLS 1.3 (blocking SSL_write + SSL_read) against the same raw TCP.
  *   bench_rt_rtt [round trips, default 20000]
+ * For profiling (e.g. valgrind --tool=callgrind), WP_BENCH_RTT_ONLY=thread
+ * or =loop runs only that wipeer mode, same CPU, and prints nothing else.
  */
 #include "bench_net.h"
 
@@ -268,6 +270,15 @@ int main(int argc, char **argv)
         die("at least 100 round trips");
     wp_homes(&r.homes);
     signal(SIGPIPE, SIG_IGN);
+    const char *only = getenv("WP_BENCH_RTT_ONLY");
+    if (only && *only) {
+        double w[2];
+        r.use_thread = strcmp(only, "loop") != 0;
+        run_pair(wp_server, wp_client, &r, &k_places[0], NULL, 0, w, 2);
+        printf("%s: median %.1f us, p99 %.1f us\n", r.use_thread ? "thread" : "loop", w[0], w[1]);
+        wp_homes_remove(&r.homes);
+        return 0;
+    }
     printf("64-byte request/response, %d round trips (microseconds; ratio of medians)\n", r.n);
     printf("  %-34s %-9s %12s %12s\n", "", "placement", "wipeer", "raw TCP");
     for (size_t p = 0; p < n_places(); p++) {

@@ -42,6 +42,7 @@ struct nc {
     bool stdin_eof;
     bool is_done;
     bool refused_local;  /* our trust decision refused the peer */
+    bool listener_failed; /* no more connections can come: stop after this one */
     wp_status result;
     uint8_t *buf;        /* a stdin chunk */
     size_t pend;         /* bytes of buf refused with WP_EFULL, to retry */
@@ -171,7 +172,7 @@ static void on_closed(struct nc *nc, const wp_event *ev)
     }
     nc->is_auth = false;
     nc->refused_local = false;
-    if (!nc->o->keep_open)
+    if (!nc->o->keep_open || nc->listener_failed)
         nc->is_done = true;
 }
 
@@ -233,6 +234,19 @@ static int on_event(const wp_event *ev, void *user)
         break;
     case WP_EV_CLOSED:
         on_closed(nc, ev);
+        break;
+    case WP_EV_LISTENER_FAILED:
+        /* Nothing more can arrive: give up rather than wait deaf. */
+        if (nc->o->json)
+            json_event("listener_failed", "status", wp_status_name(ev->reason), "detail",
+                       ev->detail);
+        else
+            cli_error("listener failed", ev->reason, ev->detail);
+        nc->listener_failed = true;
+        if (!nc->conn) {
+            nc->result = ev->reason;
+            nc->is_done = true;
+        }
         break;
     }
     return 0;

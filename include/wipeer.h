@@ -338,6 +338,9 @@ WP_API bool wp_fingerprint_equal(const wp_fingerprint *a, const wp_fingerprint *
  * per connection (WP_EFULL beyond). Receiving: messages are delivered
  * synchronously; a slow callback stops the loop reading, and TCP flow
  * control slows the sender down, so nothing piles up without bound.
+ * A connection's buffers grow with the largest message it moves and are
+ * given back once it has been idle for 1-2 s (a busy connection keeps them:
+ * no allocation per message).
  */
 
 /** A context: one event loop, its connections and listeners. */
@@ -380,6 +383,16 @@ typedef enum wp_event_type {
      * says more. The handle is freed when the callback returns.
      */
     WP_EV_CLOSED = 7,
+    /**
+     * A listener stopped accepting for good: the loop could not watch its
+     * socket (registering it, or resuming it after a pause, failed). The
+     * only event without a connection: ev->conn is NULL, ev->listener names
+     * the listener, ev->conn_user is its wp_conn_opts.user, ev->reason
+     * (WP_ENOMEM, WP_ESYS) and ev->detail say why. Connections it accepted
+     * are not affected. The handle stays valid: release it with
+     * wp_listener_close (then listen again if you wish).
+     */
+    WP_EV_LISTENER_FAILED = 8,
 } wp_event_type;
 
 /** Return values of the callback for WP_EV_PEER_IDENTITY (ignored otherwise). */
@@ -390,7 +403,7 @@ typedef enum wp_event_type {
 /** One event. Everything in it is borrowed and valid during the callback only. */
 typedef struct wp_event {
     wp_event_type type;
-    wp_conn *conn;         /**< the connection (every event) */
+    wp_conn *conn;         /**< the connection (every event but WP_EV_LISTENER_FAILED: NULL) */
     wp_listener *listener; /**< the listener that accepted conn, or NULL (outgoing);
                                 compare only, it may have been closed since */
     void *conn_user;       /**< wp_conn_opts.user of the connection (or its listener) */
@@ -399,8 +412,9 @@ typedef struct wp_event {
     wp_pubkey peer;        /**< PEER_IDENTITY, AUTHENTICATED, MESSAGE.., CLOSED once known */
     wp_fingerprint peer_fingerprint; /**< SHA-256 of peer */
     bool has_peer;         /**< peer/peer_fingerprint are set */
-    wp_status reason;      /**< CLOSED: why (WP_OK: clean close) */
-    const char *detail;    /**< CLOSED: human-readable detail, never NULL ("" if none) */
+    wp_status reason;      /**< CLOSED, LISTENER_FAILED: why (WP_OK: clean close) */
+    const char *detail;    /**< CLOSED, LISTENER_FAILED: human-readable detail, never NULL
+                                ("" if none) */
 } wp_event;
 
 /**
@@ -532,6 +546,11 @@ WP_API WP_NODISCARD wp_status wp_ctx_process(wp_ctx *ctx);
  * WP_EINVAL (bad address); WP_ENOMEM. opts (optional, copied) apply to each
  * accepted connection. Each accepted connection starts with WP_EV_CONNECTED
  * whose ev->listener is *out. Thread-safe.
+ * When the process runs out of file descriptors (EMFILE, ENFILE) or socket
+ * memory, the listener pauses accepting for 100 ms at a time (connections
+ * wait in the kernel's backlog) rather than spinning, and resumes by itself;
+ * this is not reported. A listener the loop cannot watch at all reports
+ * WP_EV_LISTENER_FAILED instead of going silently deaf.
  */
 WP_API WP_NODISCARD wp_status wp_listen(wp_ctx *ctx, const char *addr, uint16_t port,
                                         const wp_conn_opts *opts, wp_listener **out,

@@ -467,6 +467,24 @@ size_t conn_output_pending(const struct conn *c)
     return c ? c->out_end - c->out_start : 0;
 }
 
+bool conn_trim(struct conn *c)
+{
+    if (WP_MISUSE(!c))
+        return false;
+    if (c->out_start == c->out_end) {
+        wp_free_secret(c->out, c->out_cap);
+        c->out = NULL;
+        c->out_cap = c->out_start = c->out_end = 0;
+    }
+    bool dec_empty = frame_dec_trim(&c->dec);
+    return dec_empty && c->out == NULL;
+}
+
+size_t conn_buffer_bytes(const struct conn *c)
+{
+    return c ? c->out_cap + c->dec.cap : 0;
+}
+
 size_t conn_max_message(const struct conn *c)
 {
     uint32_t f = c && c->state == HS_DONE ? c->peer_max_frame : WP_FRAME_MAX_MIN;

@@ -93,7 +93,9 @@ enum conn_event_type {
 
 struct conn_event {
     enum conn_event_type type;
-    const uint8_t *data; /* MESSAGE: borrowed, valid until the next call on the conn */
+    const uint8_t *data; /* MESSAGE: borrowed from the frame buffer, valid until the next
+                            conn_input, conn_input_eof, conn_trim or conn_free (conn_send
+                            and conn_close write only the output: data may be echoed) */
     size_t len;
     uint8_t peer_pub[CRYPTO_P256_PUB_LEN]; /* PEER_IDENTITY, AUTHENTICATED */
     uint16_t suite;                        /* AUTHENTICATED: the chosen suite */
@@ -125,6 +127,18 @@ const uint8_t *conn_output(struct conn *c, size_t *out_len);
 void conn_output_done(struct conn *c, size_t n);
 /* How many bytes are waiting to be sent (for back-pressure). */
 size_t conn_output_pending(const struct conn *c);
+
+/*
+ * Give back the buffers an idle connection does not need: the output buffer
+ * when nothing waits to be sent, the frame buffer between frames (both are
+ * wiped, then freed). The engine allocates them again on the next record,
+ * so call this when the connection has gone quiet, not per record (the
+ * runtime does it after a second without traffic). Invalidates the data of
+ * a MESSAGE event. Returns whether no buffer is left.
+ */
+bool conn_trim(struct conn *c);
+/* Bytes of buffer the engine holds now (output and frame buffers, capacity). */
+size_t conn_buffer_bytes(const struct conn *c);
 
 /*
  * Seal one application message (<= conn_max_message()) into the output.

@@ -18,6 +18,16 @@ void frame_dec_clear(struct frame_dec *d)
     memset(d, 0, sizeof *d);
 }
 
+bool frame_dec_trim(struct frame_dec *d)
+{
+    if (d->is_ready || d->hdr_have)
+        return d->buf == NULL;
+    wp_free_secret(d->buf, d->cap);
+    d->buf = NULL;
+    d->cap = 0;
+    return true;
+}
+
 void frame_dec_set_limit(struct frame_dec *d, uint32_t limit)
 {
     d->limit = limit;

@@ -10,7 +10,8 @@
  *
  * The payload buffer grows lazily to the largest frame seen (a power of two,
  * at least 4 KiB, at most the limit) and is then reused: no allocation on
- * the data path once traffic has reached its largest frame size.
+ * the data path once traffic has reached its largest frame size. An idle
+ * owner gives it back with frame_dec_trim (the next frame allocates again).
  */
 #ifndef WP_CORE_FRAME_H
 #define WP_CORE_FRAME_H
@@ -53,6 +54,11 @@ WP_NODISCARD wp_status frame_dec_feed(struct frame_dec *d, const uint8_t *in, si
 uint8_t *frame_dec_payload(struct frame_dec *d, size_t *out_len);
 /* Release the ready frame; the buffer is kept for the next one. */
 void frame_dec_next(struct frame_dec *d);
+/*
+ * Between frames (nothing of the next one taken yet): wipe and free the
+ * payload buffer. Returns whether it holds no buffer now (false mid-frame).
+ */
+bool frame_dec_trim(struct frame_dec *d);
 /* Bytes of an unfinished frame held (header + payload); 0 at a frame boundary. */
 size_t frame_dec_pending(const struct frame_dec *d);
 

@@ -3,25 +3,52 @@
  *
  * The EVP_CIPHER_CTX is keyed once in crypto_aead_new; seal and open only
  * set the nonce and direction, so no record allocates.
+ *
+ * Per record OpenSSL 3.0 spends more in its parameter plumbing than in
+ * AES-GCM itself for small records (callgrind, 64-byte records: about 800
+ * instructions to set the nonce, 500 for EVP_CIPHER_CTX_ctrl's tag get or
+ * set, for some 250 of AES and GHASH). The tag goes through
+ * EVP_CIPHER_CTX_get_params/set_params with an OSSL_PARAM array built once
+ * per context (only its data pointer changes), which skips ctrl's translation
+ * layer (about 130 instructions per record). Setting the nonce has no
+ * cheaper documented path in 3.0 than EVP_CipherInit_ex2.
  */
 #include "internal.h"
 
 #include <limits.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/params.h>
 
 #include "crypto/ossl_int.h"
 
 struct crypto_aead {
     EVP_CIPHER_CTX *ctx;
     crypto_aead_alg alg;
+    OSSL_PARAM tag[2]; /* { AEAD_TAG octet string, END }: data set per record */
 };
+
+/* Point the prepared tag parameter at buf (CRYPTO_AEAD_TAG_LEN bytes). */
+static OSSL_PARAM *tag_param(crypto_aead *a, uint8_t *buf)
+{
+    a->tag[0].data = buf;
+    a->tag[0].data_size = CRYPTO_AEAD_TAG_LEN;
+    a->tag[0].return_size = OSSL_PARAM_UNMODIFIED;
+    return a->tag;
+}
 
 /* EVP lengths are int: feed long inputs in chunks (aad when out is NULL). */
 #define CHUNK_MAX ((size_t)1 << 30)
 
 static bool update(EVP_CIPHER_CTX *ctx, uint8_t *out, const uint8_t *in, size_t len)
 {
+    if (len > 0 && len <= CHUNK_MAX) {
+        /* The usual case: one call. */
+        int outl = 0;
+        return EVP_CipherUpdate(ctx, out, &outl, in, (int)len) == 1 &&
+               (out == NULL || (size_t)outl == len);
+    }
     while (len > 0) {
         size_t n = WP_MIN(len, CHUNK_MAX);
         int outl = 0;
@@ -65,6 +92,8 @@ wp_status crypto_aead_new(crypto_aead_alg alg, const uint8_t key[CRYPTO_AEAD_KEY
         goto out;
     }
     a->alg = alg;
+    a->tag[0] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, NULL, 0);
+    a->tag[1] = OSSL_PARAM_construct_end();
     if ((a->ctx = EVP_CIPHER_CTX_new()) == NULL) {
         rc = ossl_fail(err, "EVP_CIPHER_CTX_new");
         goto out;
@@ -126,8 +155,7 @@ wp_status crypto_aead_seal(crypto_aead *a, const uint8_t nonce[CRYPTO_AEAD_NONCE
         rc = ossl_fail(err, "AEAD seal: final");
         goto out;
     }
-    if (EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_GET_TAG, CRYPTO_AEAD_TAG_LEN, out + pt_len) !=
-        1) {
+    if (EVP_CIPHER_CTX_get_params(a->ctx, tag_param(a, out + pt_len)) != 1) {
         rc = ossl_fail(err, "AEAD seal: get tag");
         goto out;
     }
@@ -159,7 +187,7 @@ wp_status crypto_aead_open(crypto_aead *a, const uint8_t nonce[CRYPTO_AEAD_NONCE
         rc = ossl_fail(err, "AEAD open: set nonce");
         goto out;
     }
-    if (EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_SET_TAG, (int)sizeof tag, tag) != 1) {
+    if (EVP_CIPHER_CTX_set_params(a->ctx, tag_param(a, tag)) != 1) {
         rc = ossl_fail(err, "AEAD open: set tag");
         goto out;
     }

@@ -176,16 +176,16 @@ wp_status wp_conn_send(wp_conn *conn, const void *data, size_t len)
     /* Refuse an oversize message before allocating or copying anything. */
     pthread_mutex_lock(&ctx->mu);
     size_t max = conn->max_msg;
+    wp_status now = conn->status != WP_OK ? conn->status
+                    : conn->close_requested ? WP_ESTATE
+                                            : WP_OK;
     pthread_mutex_unlock(&ctx->mu);
     if (len > max)
         return WP_ETOOBIG;
     bool on_loop = ctx_on_loop(ctx);
     if (on_loop) {
-        pthread_mutex_lock(&ctx->mu);
-        rc = conn->status != WP_OK ? conn->status : conn->close_requested ? WP_ESTATE : WP_OK;
-        pthread_mutex_unlock(&ctx->mu);
-        if (rc != WP_OK)
-            return rc;
+        if (now != WP_OK)
+            return now;
         if (session_send_direct(conn, data, len, &rc))
             return rc;
     }
@@ -218,6 +218,7 @@ wp_status wp_conn_send(wp_conn *conn, const void *data, size_t len)
             else
                 ctx->q_head = c;
             ctx->q_tail = c;
+            atomic_store_explicit(&ctx->has_cmds, true, memory_order_release);
         }
     }
     pthread_mutex_unlock(&ctx->mu);

@@ -53,6 +53,7 @@ void ctx_enqueue(struct wp_ctx *ctx, struct cmd *c)
     else
         ctx->q_head = c;
     ctx->q_tail = c;
+    atomic_store_explicit(&ctx->has_cmds, true, memory_order_release);
     pthread_mutex_unlock(&ctx->mu);
     /* The loop drains the whole queue per wake-up: one wake per non-empty period. */
     if (was_empty)
@@ -105,9 +106,17 @@ void ctx_exec(struct wp_ctx *ctx, struct cmd *c)
 
 static void drain(struct wp_ctx *ctx)
 {
+    /*
+     * Nothing queued: no lock. A command enqueued after this check is not
+     * lost: its enqueuer wakes the loop (the queue was empty), so the next
+     * iteration drains it.
+     */
+    if (!atomic_load_explicit(&ctx->has_cmds, memory_order_acquire))
+        return;
     pthread_mutex_lock(&ctx->mu);
     struct cmd *c = ctx->q_head;
     ctx->q_head = ctx->q_tail = NULL;
+    atomic_store_explicit(&ctx->has_cmds, false, memory_order_relaxed);
     pthread_mutex_unlock(&ctx->mu);
     while (c) {
         struct cmd *next = c->next;
@@ -119,10 +128,11 @@ static void drain(struct wp_ctx *ctx)
     }
 }
 
-/* Pump dirty connections and deliver WP_EV_CLOSED until nothing is left. */
+/* Pump dirty connections and deliver WP_EV_CLOSED (and listener failures) until nothing is left. */
 static void settle(struct wp_ctx *ctx)
 {
-    while (ctx->dirty || ctx->closing) {
+    while (ctx->dirty || ctx->closing || ctx->listener_reports) {
+        listener_report(ctx);
         while (ctx->dirty) {
             struct wp_conn *conn = ctx->dirty;
             ctx->dirty = conn->dirty_next;
@@ -229,7 +239,8 @@ int wp_ctx_timeout_ms(const wp_ctx *ctx)
         return -1;
     if (atomic_load(&ctx->owner) == OWNER_THREAD)
         return -1;
-    if (ctx->dirty || ctx->closing || ctx->dead_listeners || ctx->dead_graves)
+    if (ctx->dirty || ctx->closing || ctx->dead_listeners || ctx->dead_graves ||
+        ctx->listener_reports)
         return 0;
     return loop_timeout_from(&ctx->loop, loop_now_ms());
 }
@@ -297,6 +308,7 @@ wp_status wp_ctx_new(const wp_ctx_config *cfg, wp_ctx **out, wp_error *out_err)
     if (rc != WP_OK)
         goto out;
     atomic_init(&ctx->owner, OWNER_NONE);
+    atomic_init(&ctx->has_cmds, false);
     atomic_init(&ctx->want_stop, false);
     *out = ctx;
     ctx = NULL;

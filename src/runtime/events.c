@@ -116,9 +116,8 @@ void session_process_events(struct wp_conn *conn)
             session_event(conn, WP_EV_MESSAGE, &ev);
             ev.data = cev.data;
             ev.len = cev.len;
-            conn->in_message = true; /* ev.data lives in the engine: no engine calls now */
+            /* ev.data lives in the engine's frame buffer, which sends leave alone */
             (void)ctx_deliver(conn->ctx, &ev);
-            conn->in_message = false;
             break;
         case CONN_EV_CLOSED:
             on_engine_closed(conn, cev.reason);

@@ -1,6 +1,13 @@
 /*
  * listener.c - accepting connections: a non-blocking listening socket on
  * the loop; each accepted socket becomes a responder-side wp_conn.
+ *
+ * Out of file descriptors (EMFILE, ENFILE) or socket memory, accept fails
+ * while the connection stays queued, so a level-triggered watch would fire
+ * again at once: the listener stops watching and resumes RT_EMFILE_BACKOFF_MS
+ * later (the queued connections wait in the kernel's backlog). A listener
+ * the loop cannot watch (registering or resuming it failed) is dead: the
+ * application learns it from WP_EV_LISTENER_FAILED, never by silence.
  */
 /* accept4 (Linux): accept non-blocking and close-on-exec in one call. */
 #define _GNU_SOURCE
@@ -38,14 +45,52 @@ static void accept_one(struct wp_listener *l, int fd)
     (void)ctx_deliver(ctx, &ev);
 }
 
+/* The listener can no longer accept: stop it and have WP_EV_LISTENER_FAILED delivered. */
+static void listener_failed(struct wp_listener *l, const char *what, const wp_err *e)
+{
+    struct wp_ctx *ctx = l->ctx;
+    if (l->is_dead)
+        return;
+    l->is_dead = true;
+    loop_del(&ctx->loop, &l->w);
+    timer_disarm(&ctx->loop, &l->t);
+    err_set(&l->fail, e->code, "listener on port %u: %s: %s", l->port, what, e->detail);
+    l->fail.sys_errno = e->sys_errno;
+    l->needs_report = true;
+    ctx->listener_reports++;
+}
+
+void listener_report(struct wp_ctx *ctx)
+{
+    /* Rescan after each callback: it may close listeners (ours included). */
+    while (ctx->listener_reports) {
+        struct wp_listener *l = ctx->listeners;
+        while (l && !l->needs_report)
+            l = l->next;
+        if (!l) {
+            ctx->listener_reports = 0;
+            break;
+        }
+        l->needs_report = false;
+        ctx->listener_reports--;
+        wp_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = WP_EV_LISTENER_FAILED;
+        ev.listener = l;
+        ev.conn_user = l->opts.user;
+        ev.reason = l->fail.code;
+        ev.detail = l->fail.detail;
+        (void)ctx_deliver(ctx, &ev);
+    }
+}
+
 static void on_backoff(struct timer *t, int64_t now_ms)
 {
     WP_UNUSED(now_ms);
     struct wp_listener *l = RT_CONTAINER(t, struct wp_listener, t);
     wp_err err;
-    /* If this fails the listener stays paused; nothing better to do without memory. */
     if (!l->is_dead && loop_mod(&l->ctx->loop, &l->w, LOOP_IN, &err) != WP_OK)
-        l->is_dead = true;
+        listener_failed(l, "cannot resume accepting", &err);
 }
 
 static void on_accept(struct watch *w, uint32_t revents)
@@ -60,9 +105,12 @@ static void on_accept(struct watch *w, uint32_t revents)
                 continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 /* Out of descriptors: a level-triggered listener would spin. Pause. */
-                if (loop_mod(&l->ctx->loop, &l->w, 0, &err) == WP_OK &&
-                    timer_arm(&l->ctx->loop, &l->t, loop_now_ms() + RT_EMFILE_BACKOFF_MS) != WP_OK)
-                    l->is_dead = true; /* paused with no timer to resume it */
+                if (loop_mod(&l->ctx->loop, &l->w, 0, &err) != WP_OK)
+                    listener_failed(l, "cannot pause accepting", &err);
+                else if (timer_arm(&l->ctx->loop, &l->t,
+                                   loop_now_ms() + RT_EMFILE_BACKOFF_MS) != WP_OK)
+                    listener_failed(l, "cannot pause accepting",
+                                    &(wp_err){.code = WP_ENOMEM, .detail = "timer heap"});
             }
             break;
         }
@@ -78,7 +126,7 @@ void listener_start(struct wp_listener *l)
     ctx->listeners = l;
     timer_init(&l->t, on_backoff);
     if (loop_add(&ctx->loop, &l->w, l->fd, LOOP_IN, on_accept, &err) != WP_OK)
-        l->is_dead = true; /* cannot watch it: it will never accept */
+        listener_failed(l, "cannot watch it", &err);
 }
 
 void listener_close(struct wp_listener *l)
@@ -91,6 +139,10 @@ void listener_close(struct wp_listener *l)
         }
     }
     l->is_dead = true;
+    if (l->needs_report) {
+        l->needs_report = false;
+        ctx->listener_reports--;
+    }
     loop_del(&ctx->loop, &l->w);
     timer_disarm(&ctx->loop, &l->t);
     if (l->fd >= 0)

@@ -38,6 +38,13 @@
 #define RT_EMFILE_BACKOFF_MS 100
 #define RT_LINGER_MS 5000 /* how long to wait for the peer's FIN after a clean close */
 #define RT_GRAVE_MS 2000  /* lingering close of a failed connection's socket (linger.c) */
+/*
+ * A connection that moved no byte for between 1 and 2 such periods gives
+ * its engine buffers back (conn_trim): a burst does not leave an idle
+ * connection holding its high-water mark (up to send_queue_max plus one
+ * frame). Traffic in every period keeps them: no allocation per record.
+ */
+#define RT_IDLE_TRIM_MS 1000
 
 enum cmd_type {
     CMD_SEND = 1,
@@ -100,10 +107,12 @@ struct wp_conn {
     bool id_mismatch;       /* rejected because of opts.expected_peer */
     bool is_linked;         /* in ctx->conns */
     bool is_aborted;        /* reset the socket when closing it */
-    bool in_message;        /* a WP_EV_MESSAGE callback runs (its data is the engine's) */
+    bool in_pump;           /* a pump follows: a send need not mark the conn dirty */
     int64_t connect_deadline;
     int64_t linger_deadline;    /* after shut_wr: give up waiting for the peer's FIN */
     int64_t last_rx_ms;
+    int64_t trim_at;            /* next idle check for conn_trim, -1 none (RT_IDLE_TRIM_MS) */
+    bool was_busy;              /* bytes moved since the last idle check */
     struct cmd *sq_head, *sq_tail; /* sends not yet given to the engine */
     uint8_t *stash;                /* received bytes the engine has not taken yet */
     size_t stash_len, stash_off;
@@ -123,7 +132,8 @@ struct wp_conn {
     /* (mu) */
     unsigned refs;
     size_t q_bytes;        /* queued (commands + sq), not yet sealed */
-    bool want_writable;    /* a send saw WP_EFULL */
+    atomic_bool want_writable; /* a send saw WP_EFULL (written under mu; the loop
+                                  peeks without the lock before taking it) */
     bool trust_pending;    /* a wp_conn_trust answer is awaited */
     bool close_requested;  /* wp_conn_close called: refuse sends */
     wp_status status;      /* sticky: WP_OK while alive */
@@ -144,6 +154,8 @@ struct wp_listener {
     uint16_t port;
     wp_conn_opts opts;
     bool is_dead;
+    bool needs_report; /* failed: WP_EV_LISTENER_FAILED not yet delivered */
+    wp_err fail;       /* why it failed */
 };
 
 struct resolver {
@@ -162,6 +174,7 @@ struct wp_ctx {
     pthread_mutex_t mu;
     /* (mu) */
     struct cmd *q_head, *q_tail;
+    atomic_bool has_cmds; /* q_head != NULL (set under mu): the loop skips the lock when clear */
     struct resolver *resolvers;
 
     struct loop loop;
@@ -174,6 +187,7 @@ struct wp_ctx {
     size_t nconns;
     struct wp_listener *listeners;
     struct wp_listener *dead_listeners; /* freed at the end of the iteration */
+    size_t listener_reports;            /* listeners with needs_report set */
     struct grave *graves;      /* sockets of failed connections, lingering (linger.c) */
     struct grave *dead_graves; /* freed at the end of the iteration */
     struct disc *disc;         /* (mu) discovery, created by the first call (disc.h) */
@@ -240,6 +254,8 @@ void session_decide(struct wp_conn *conn, bool accept);
 void listener_start(struct wp_listener *l);
 void listener_free(struct wp_listener *l);
 void listener_close(struct wp_listener *l);
+/* Deliver WP_EV_LISTENER_FAILED for every failed listener (loop phases only). */
+void listener_report(struct wp_ctx *ctx);
 
 /* linger.c: FIN after a failed connection's alert, drain the peer, then close */
 void linger_socket(struct wp_ctx *ctx, int fd);

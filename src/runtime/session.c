@@ -77,6 +77,7 @@ wp_status session_new(struct wp_ctx *ctx, const wp_conn_opts *opts, struct wp_co
     conn->max_msg = o.max_message;
     conn->created_ms = loop_now_ms();
     conn->connect_deadline = -1;
+    conn->trim_at = -1;
     *out = conn;
     return WP_OK;
 }
@@ -358,8 +359,10 @@ static void read_in(struct wp_conn *conn)
         if ((size_t)n < RT_RXBUF)
             break; /* drained: spare the EAGAIN round trip */
     }
-    if (total)
+    if (total) {
         conn->last_rx_ms = loop_now_ms();
+        conn->was_busy = true;
+    }
 }
 
 /* ---------------------------------------------------------------- output */
@@ -381,6 +384,9 @@ static void check_writable(struct wp_conn *conn)
     bool fire = false;
     size_t half = conn->opts.send_queue_max / 2;
     size_t out = conn_output_pending(conn->core);
+    /* Nobody waits (the common case): no lock. See rt.h on want_writable. */
+    if (!atomic_load_explicit(&conn->want_writable, memory_order_relaxed))
+        return;
     pthread_mutex_lock(&conn->ctx->mu);
     if (conn->want_writable && conn->q_bytes <= half && out <= half) {
         conn->want_writable = false;
@@ -452,6 +458,7 @@ static void write_socket(struct wp_conn *conn)
             return;
         }
         conn_output_done(conn->core, (size_t)n);
+        conn->was_busy = true;
         if ((size_t)n < len)
             return; /* the socket buffer is full: wait for LOOP_OUT */
     }
@@ -485,6 +492,12 @@ static void rearm(struct wp_conn *conn)
         if (d < 0 || i < d)
             d = i;
     }
+    if (conn->state == RT_OPEN && conn->trim_at < 0 && conn_buffer_bytes(conn->core)) {
+        conn->trim_at = loop_now_ms() + RT_IDLE_TRIM_MS;
+        conn->was_busy = false;
+    }
+    if (conn->trim_at >= 0 && (d < 0 || conn->trim_at < d))
+        d = conn->trim_at;
     /* Never move the timer later: a timer that fires early re-checks and re-arms. */
     if (d < 0 || (timer_is_armed(&conn->t) && conn->t.when <= d))
         return;
@@ -506,11 +519,16 @@ static void update_interest(struct wp_conn *conn)
 
 void session_pump(struct wp_conn *conn)
 {
-    if (conn->state < RT_HANDSHAKE || conn->state >= RT_CLOSING)
+    if (conn->state < RT_HANDSHAKE || conn->state >= RT_CLOSING) {
+        conn->in_pump = false;
         return;
+    }
+    /* What callbacks send from here on is written below: no second pump needed. */
+    conn->in_pump = true;
     if (conn->stash)
         refeed_stash(conn);
     session_process_events(conn);
+    conn->in_pump = false;
     write_out(conn);
     if (conn->state >= RT_CLOSING)
         return;
@@ -549,9 +567,10 @@ static void on_io(struct watch *w, uint32_t revents)
     }
     if (conn->state >= RT_CLOSING)
         return;
-    if ((revents & (LOOP_IN | LOOP_ERR)) && !conn->rx_eof && !conn->stash)
+    if ((revents & (LOOP_IN | LOOP_ERR)) && !conn->rx_eof && !conn->stash) {
+        conn->in_pump = true; /* session_pump below writes what the callbacks send */
         read_in(conn);
-    else if (revents & LOOP_ERR) {
+    } else if (revents & LOOP_ERR) {
         int e = 0;
         socklen_t sl = sizeof e;
         if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &e, &sl) == 0 && e)
@@ -587,6 +606,17 @@ static void on_timer(struct timer *t, int64_t now_ms)
         now_ms - conn->last_rx_ms >= conn->opts.idle_timeout_ms) {
         session_fail(conn, WP_ETIMEDOUT, "nothing received for %u ms", conn->opts.idle_timeout_ms);
         return;
+    }
+    if (conn->trim_at >= 0 && now_ms >= conn->trim_at) {
+        if (conn->was_busy) {
+            conn->was_busy = false;
+            conn->trim_at = now_ms + RT_IDLE_TRIM_MS;
+        } else {
+            /* Quiet for a whole period. What cannot go yet (output the peer
+               has not taken) is looked at again a period later (rearm). */
+            (void)conn_trim(conn->core);
+            conn->trim_at = -1;
+        }
     }
     if (conn->core) {
         int64_t d = conn_deadline_ms(conn->core);
@@ -650,8 +680,7 @@ bool session_send_direct(struct wp_conn *conn, const void *data, size_t len, wp_
      * no allocation. That output is then the bounded queue: once it holds
      * send_queue_max bytes not yet on the socket, WP_EFULL.
      */
-    if (conn->state != RT_OPEN || conn->sq_head || conn->has_close_pending || conn->we_closed ||
-        conn->in_message)
+    if (conn->state != RT_OPEN || conn->sq_head || conn->has_close_pending || conn->we_closed)
         return false;
     size_t out = conn_output_pending(conn->core);
     if (out && out + len > conn->opts.send_queue_max) {
@@ -661,10 +690,14 @@ bool session_send_direct(struct wp_conn *conn, const void *data, size_t len, wp_
         *out_rc = WP_EFULL;
         return true;
     }
+    /*
+     * Also from a WP_EV_MESSAGE callback: sealing writes only the engine's
+     * output, never the frame buffer that the event's data borrows.
+     */
     wp_status rc = conn_send(conn->core, data, len);
     if (rc != WP_OK && rc != WP_ETOOBIG)
         session_engine_failed(conn, rc);
-    if (rc == WP_OK)
+    if (rc == WP_OK && !conn->in_pump)
         session_mark_dirty(conn);
     *out_rc = rc;
     return true;

@@ -31,6 +31,8 @@ struct rec {
     bool close_on_peer_closed;
     bool close_after_auth;
     int n_connected, n_peer_id, n_auth, n_msgs, n_writable, n_peer_closed, n_closed;
+    int n_listener_failed;
+    wp_listener *failed_listener; /* from the last LISTENER_FAILED */
     wp_conn *conn;             /* the latest connection seen */
     wp_conn *deferred;         /* the connection waiting for a trust answer */
     wp_fingerprint peer_fp;    /* from AUTHENTICATED */
@@ -59,6 +61,16 @@ static inline void rec_clear(struct rec *r)
 static inline int rec_on_event(const wp_event *ev, void *user)
 {
     struct rec *r = user;
+    if (ev->type == WP_EV_LISTENER_FAILED) {
+        /* No connection: r->conn stays. */
+        r->n_listener_failed++;
+        r->failed_listener = ev->listener;
+        r->reason = ev->reason;
+        snprintf(r->detail, sizeof r->detail, "%s", ev->detail);
+        if (ev->conn)
+            r->order_errors++;
+        return 0;
+    }
     r->conn = ev->conn;
     switch (ev->type) {
     case WP_EV_CONNECTED:
@@ -105,6 +117,8 @@ static inline int rec_on_event(const wp_event *ev, void *user)
         if (r->close_on_peer_closed)
             assert_int_equal(wp_conn_close(ev->conn), WP_OK);
         break;
+    case WP_EV_LISTENER_FAILED:
+        break; /* handled above */
     case WP_EV_CLOSED:
         r->n_closed++;
         r->reason = ev->reason;

@@ -244,6 +244,39 @@ keep_open)
     [ "$(cat "$tmp/l.out")" = "$(printf 'line 1\nline 2\nline 3')" ] || fail "keep-open output"
     [ "$(grep -c '"event":"authenticated"' "$tmp/l.err")" = 3 ] || fail "3 authentications"
     ;;
+dual_stack)
+    # No --bind: one listener takes IPv4 and IPv6 (IPv6 skipped where its
+    # loopback is off). Only loopback addresses are connected to.
+    "$W" listen --home "$tmp/a" --json --accept-any --keep-open --no-stdin --no-advertise \
+        </dev/null >"$tmp/l.out" 2>"$tmp/l.err" &
+    LPID=$!
+    pids+=("$LPID")
+    for _ in $(seq 100); do
+        LPORT=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p' "$tmp/l.err" \
+            2>/dev/null || true)
+        [ -n "$LPORT" ] && break
+        sleep 0.1
+    done
+    [ -n "$LPORT" ] || fail "listener did not start"
+    hosts="127.0.0.1"
+    if /usr/bin/python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
+        2>/dev/null; then
+        hosts="$hosts [::1]"
+    fi
+    n=0
+    for h in $hosts; do
+        n=$((n + 1))
+        RC=0
+        echo "via $h" | "$W" connect "$h:$LPORT" --home "$tmp/b" --json >/dev/null \
+            2>"$tmp/c$n.err" || RC=$?
+        expect_rc 0 "connect $h"
+    done
+    kill "$LPID"
+    wait_exit "$LPID" 10
+    [ "$(grep -c '"event":"authenticated"' "$tmp/l.err")" = "$n" ] || fail "$n authentications"
+    expect_in "$tmp/l.err" '"remote":"127.0.0.1:'
+    [ "$n" = 1 ] || expect_in "$tmp/l.err" '"remote":"\[::1\]:'
+    ;;
 ipv6)
     # Listen on ::1, connect to [::1]:PORT (skipped where IPv6 loopback is off).
     if ! /usr/bin/python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
