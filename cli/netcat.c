@@ -354,16 +354,19 @@ static int64_t mono_ms(void)
 /*
  * After a failure the library lingers on the socket so the peer reads our
  * alert rather than a reset: let it finish (at most 3 s: it lingers 2 s)
- * before exiting. Discovery is withdrawn first (goodbyes); its timers may
- * keep the timeout from ever being -1, hence the time bound. Not after a
- * signal: the user wants us gone.
+ * before exiting. Nothing lingers after a clean close, and not after a
+ * signal: the user wants us gone. Discovery is withdrawn first (goodbyes;
+ * wp_ctx_free would send them too); its timers may keep the timeout from
+ * ever being -1, hence the time bound.
  */
 static void drain(struct nc *nc)
 {
     wp_advert_stop(nc->adv);
     nc->adv = NULL;
+    if (nc->signo || nc->result == WP_OK)
+        return;
     int64_t end = mono_ms() + 3000;
-    while (!nc->signo && wp_ctx_timeout_ms(nc->ctx) >= 0 && mono_ms() < end) {
+    while (wp_ctx_timeout_ms(nc->ctx) >= 0 && mono_ms() < end) {
         struct pollfd p = {.fd = wp_ctx_fd(nc->ctx), .events = POLLIN};
         int t = wp_ctx_timeout_ms(nc->ctx);
         if (poll(&p, 1, t > 100 ? 100 : t) < 0 && errno != EINTR)
