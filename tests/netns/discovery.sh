@@ -20,6 +20,7 @@
 #   discovery.sh WIPEER loss      30 % of mDNS packets dropped on both INPUTs:
 #                                 `wipeer connect NAME` still works (rounds)
 #   discovery.sh WIPEER e2e       `wipeer connect NAME` from B, 1 MiB each way
+#                                 (the listener --private: no fp in TXT)
 . "$(dirname "$0")/lib.sh"
 W=${1:?usage: discovery.sh WIPEER CASE}
 case_=${2:?usage: discovery.sh WIPEER CASE}
@@ -240,9 +241,14 @@ e2e)
   head -c 1048576 /dev/urandom >"$WP_TMP/a.in"
   head -c 1048576 /dev/urandom >"$WP_TMP/b.in"
   spawn a lis sh -c "exec \"\$0\" \"\$@\" <'$WP_TMP/a.in' >'$WP_TMP/a.out'" "$W" listen \
-    --home "$(home a)" --iface "$WP_IFACE" --json --name "$NAME" --accept-any
+    --home "$(home a)" --iface "$WP_IFACE" --json --name "$NAME" --accept-any --private
   pid=$LAST_PID
   wait_line lis '"event":"advertised"' 10
+  # --private: no fp in TXT; --no-ipv6 on the browser: IPv4 addresses only.
+  run b br "$W" browse --home "$(home b)" --iface "$WP_IFACE" --json --timeout 2 --no-ipv6 ||
+    fail "browse exited $?"
+  found br "j['name'] == '$NAME' and j['fingerprint'] is None and j['txt'] == {'v': '1'} and [x['address'] for x in j['addresses']] == ['$(ip4 a)']" \
+    "--private / --no-ipv6 view"
   nsx b "$W" connect "$NAME" --home "$(home b)" --iface "$WP_IFACE" --timeout 10 \
     <"$WP_TMP/b.in" >"$WP_TMP/b.out" 2>"$WP_TMP/b.err" || fail "connect '$NAME': $(cat "$WP_TMP/b.err")"
   wait_exit "$pid" 10
