@@ -2,6 +2,8 @@
 #ifndef WIPEER_CLI_H
 #define WIPEER_CLI_H
 
+#include <stdio.h>
+
 #include "wipeer.h"
 
 /* Exit codes (documented in docs/man/wipeer.1). */
@@ -27,6 +29,28 @@ int cli_exit_code(wp_status st);
 int cmd_id(int argc, char **argv);
 int cmd_listen(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
+int cmd_browse(int argc, char **argv);
+
+/* Discovery options shared by listen, connect and browse (cli_disc.c). */
+struct cli_disc {
+    wp_discovery_config cfg;
+    const char *ifaces[WP_DISCOVERY_MAX_IFACES];
+    size_t n_ifaces;
+};
+void cli_disc_init(struct cli_disc *d);
+/* a is --iface/--discovery (value v, ++*i)/--no-ipv4/--no-ipv6/--private: CLI_OK or
+ * CLI_USAGE; -1 when a is not a discovery option. */
+int cli_disc_option(const char *cmd, const char *a, const char *v, struct cli_disc *d, int *i);
+/* wp_discovery_configure; prints the error; returns a CLI exit code. */
+int cli_disc_apply(wp_ctx *ctx, const struct cli_disc *d, const char *cmd);
+const char *cli_disc_backend_name(wp_discovery_backend b);
+/* JSON string of len bytes (escaped); one service as a JSON line on f. */
+void cli_json_str(FILE *f, const char *s, size_t len);
+void cli_json_service(FILE *f, const char *event, const wp_service *s);
+/* SIGINT/SIGTERM write to a pipe: returns its read end (poll it), or -1. */
+int cli_signals_install(void);
+/* The signal number waiting in the pipe, or 0. */
+int cli_signal_take(void);
 
 /* The encrypted netcat shared by listen and connect (netcat.c). */
 struct nc_opts {
@@ -41,6 +65,11 @@ struct nc_opts {
     uint32_t timeout_ms;     /* connect and handshake timeout; 0 = library default */
     uint32_t idle_timeout_ms;
     uint32_t max_message;    /* largest message we accept (announced); 0 = library default */
+    /* discovery */
+    struct cli_disc disc;
+    bool no_advertise;       /* listen: do not advertise */
+    const char *name;        /* listen: instance name (NULL: host name) */
+    const char *discover;    /* connect: instance name or fingerprint to find */
 };
 /* Run until the connection ends; returns the exit code. */
 int nc_listen(const struct nc_opts *o, const char *bind, uint16_t port);

@@ -1,6 +1,7 @@
 /*
- * cmd_connect.c - `wipeer connect HOST:PORT`: connect to a wipeer peer and
- * pipe stdin/stdout through the encrypted connection.
+ * cmd_connect.c - `wipeer connect HOST:PORT|NAME|FINGERPRINT`: connect to a
+ * wipeer peer (given directly, or found by discovery) and pipe
+ * stdin/stdout through the encrypted connection.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -13,17 +14,25 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: wipeer connect HOST:PORT [--expect FINGERPRINT] [--no-stdin]\n"
-            "                      [--timeout SEC] [--idle-timeout SEC] [--max-message N]\n"
+            "usage: wipeer connect HOST:PORT|NAME|FINGERPRINT [--expect FINGERPRINT]\n"
+            "                      [--no-stdin] [--timeout SEC] [--idle-timeout SEC]\n"
+            "                      [--max-message N] [--iface IFACE]...\n"
+            "                      [--discovery auto|builtin|avahi] [--no-ipv4] [--no-ipv6]\n"
             "                      [--json] [--home DIR]\n"
             "\n"
             "Connect to a wipeer peer, authenticate it, then copy stdin to it and its data to\n"
             "stdout, encrypted, like netcat. EOF on stdin closes our direction; we exit once\n"
-            "the peer has closed too. HOST is a name, an IPv4 address or [IPv6].\n"
+            "the peer has closed too. HOST is a name, an IPv4 address or [IPv6]. A\n"
+            "FINGERPRINT (16 or 64 hex digits) or a NAME is looked up on the local network\n"
+            "(mDNS/DNS-SD, as 'wipeer browse' shows it); with a FINGERPRINT only that peer\n"
+            "is accepted, as with --expect.\n"
             "\n"
             "options:\n"
             "  --expect FINGERPRINT  accept only this peer (short or long form); without it\n"
             "                        any peer is accepted and its fingerprint shown\n"
+            "  --iface IFACE         discovery on this interface only; repeatable\n"
+            "  --discovery BACKEND   auto, builtin or avahi (see wipeer listen --help)\n"
+            "  --no-ipv4, --no-ipv6  discovery and connection over one family only\n"
             "  --no-stdin            do not read stdin: only receive\n"
             "  --timeout SEC         connect and handshake timeout (default 10 each)\n"
             "  --idle-timeout SEC    close when nothing arrives for SEC (default: never)\n"
@@ -33,8 +42,8 @@ static void usage(FILE *f)
             "  --home DIR            state directory holding the identity\n"
             "  -h, --help            show this help\n"
             "\n"
-            "Exit status: 0 clean close, 1 failure, 2 usage, 3 authentication or trust\n"
-            "failure, 4 timeout.\n");
+            "Exit status: 0 clean close, 1 failure (also: no such peer found), 2 usage, 3\n"
+            "authentication or trust failure, 4 timeout, 128+N stopped by signal N.\n");
 }
 
 /* "host:port", "1.2.3.4:port" or "[v6]:port" into host (NUL-terminated) and port. */
@@ -72,17 +81,40 @@ bad:
     return CLI_USAGE;
 }
 
+/* "x:123" or "[...]:123": a port after the last colon. */
+static bool looks_like_host_port(const char *t)
+{
+    const char *colon = strrchr(t, ':');
+    if (!colon || !colon[1] || t[0] == ' ')
+        return false;
+    for (const char *p = colon + 1; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+    }
+    return t[0] == '[' || strchr(t, ' ') == NULL;
+}
+
 int cmd_connect(int argc, char **argv)
 {
     struct nc_opts o;
     const char *target = NULL;
-    char host[256];
+    char host[256] = "";
     uint16_t port = 0;
     memset(&o, 0, sizeof o);
+    cli_disc_init(&o.disc);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int rc = CLI_OK;
+        int rc = cli_disc_option("connect", a, v, &o.disc, &i);
+        if (rc == CLI_USAGE)
+            return rc;
+        if (rc == CLI_OK && strcmp(a, "--private"))
+            continue;
+        if (rc == CLI_OK) {
+            fprintf(stderr, "wipeer: connect: --private is a listen option\n");
+            return CLI_USAGE;
+        }
+        rc = CLI_OK;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return CLI_OK;
@@ -130,9 +162,27 @@ int cmd_connect(int argc, char **argv)
         fprintf(stderr, "wipeer: connect: --home needs a directory\n");
         return CLI_USAGE;
     }
-    int rc = split_target(target, host, sizeof host, &port);
-    if (rc != CLI_OK)
-        return rc;
+    /*
+     * A fingerprint, else HOST:PORT, else an instance name (which may hold
+     * spaces and colons: "Kitchen: tablet" has no port after its colon).
+     */
+    wp_fingerprint fp;
+    size_t fp_len;
+    int rc = CLI_OK;
+    if (wp_fingerprint_parse(target, &fp, &fp_len) == WP_OK) {
+        if (o.expect && !wp_fingerprint_matches(&fp, o.expect)) {
+            fprintf(stderr, "wipeer: connect: --expect %s contradicts the target %s\n",
+                    o.expect, target);
+            return CLI_USAGE;
+        }
+        o.discover = target;
+    } else if (looks_like_host_port(target)) {
+        rc = split_target(target, host, sizeof host, &port);
+        if (rc != CLI_OK)
+            return rc;
+    } else {
+        o.discover = target;
+    }
     /* Without --expect any authenticated peer is accepted (its fingerprint is shown). */
     if (!o.expect)
         o.accept_any = true;

@@ -1,6 +1,7 @@
 /*
  * cmd_listen.c - `wipeer listen`: accept one wipeer connection (or many,
- * one after another, with --keep-open) and pipe stdin/stdout through it.
+ * one after another, with --keep-open) and pipe stdin/stdout through it,
+ * advertised on the local network unless --no-advertise.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -18,12 +19,15 @@ static void usage(FILE *f)
             "usage: wipeer listen [--port N] [--bind ADDR] [--allow FINGERPRINT]...\n"
             "                     [--accept-any] [--keep-open] [--no-stdin] [--timeout SEC]\n"
             "                     [--idle-timeout SEC] [--max-message N] [--no-advertise]\n"
-            "                     [--name NAME]\n"
-            "                     [--json] [--home DIR]\n"
+            "                     [--name NAME] [--iface IFACE]...\n"
+            "                     [--discovery auto|builtin|avahi] [--private] [--no-ipv4]\n"
+            "                     [--no-ipv6] [--json] [--home DIR]\n"
             "\n"
             "Wait for a wipeer peer, authenticate it, then copy stdin to it and its data to\n"
             "stdout, encrypted, like netcat. EOF on stdin closes our direction; we exit once\n"
-            "the peer has closed too. Only peers named with --allow are accepted.\n"
+            "the peer has closed too. Only peers named with --allow are accepted. The port\n"
+            "is advertised on the local network (mDNS/DNS-SD, _wipeerkit._tcp) so that\n"
+            "'wipeer browse' and 'wipeer connect NAME' find it.\n"
             "\n"
             "options:\n"
             "  --port N              TCP port (default 0: any free port, printed on stderr)\n"
@@ -38,13 +42,19 @@ static void usage(FILE *f)
             "  --max-message N       largest message to accept, in bytes (4079..16777199;\n"
             "                        default 1048559); also caps what we send\n"
             "  --no-advertise        do not announce on the local network (discovery)\n"
-            "  --name NAME           service name to announce (discovery)\n"
+            "  --name NAME           service name to announce (default: the host name)\n"
+            "  --iface IFACE         announce only on this interface; repeatable\n"
+            "                        (default: every multicast interface but loopback)\n"
+            "  --discovery BACKEND   auto (Avahi if its daemon runs, else builtin), builtin\n"
+            "                        or avahi\n"
+            "  --private             do not publish our fingerprint (found by name only)\n"
+            "  --no-ipv4, --no-ipv6  discovery over one address family only\n"
             "  --json                events as JSON lines on stderr\n"
             "  --home DIR            state directory holding the identity\n"
             "  -h, --help            show this help\n"
             "\n"
             "Exit status: 0 clean close, 1 failure, 2 usage, 3 authentication or trust\n"
-            "failure, 4 timeout.\n");
+            "failure, 4 timeout, 128+N stopped by signal N (goodbyes sent).\n");
 }
 
 int cli_parse_seconds(const char *cmd, const char *opt, const char *v, uint32_t *out_ms)
@@ -112,10 +122,16 @@ int cmd_listen(int argc, char **argv)
     uint16_t port = 0;
     memset(&o, 0, sizeof o);
     o.allow = allow;
+    cli_disc_init(&o.disc);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int rc = CLI_OK;
+        int rc = cli_disc_option("listen", a, v, &o.disc, &i);
+        if (rc == CLI_USAGE)
+            return rc;
+        if (rc == CLI_OK)
+            continue;
+        rc = CLI_OK;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return CLI_OK;
@@ -130,7 +146,7 @@ int cmd_listen(int argc, char **argv)
         } else if (!strcmp(a, "--no-stdin")) {
             o.no_stdin = true;
         } else if (!strcmp(a, "--no-advertise")) {
-            /* Discovery (issue 5) is not built yet: nothing is advertised anyway. */
+            o.no_advertise = true;
         } else if (!strcmp(a, "--port") || !strcmp(a, "--bind") || !strcmp(a, "--allow") ||
                    !strcmp(a, "--home") || !strcmp(a, "--timeout") ||
                    !strcmp(a, "--idle-timeout") || !strcmp(a, "--name") ||
@@ -146,6 +162,8 @@ int cmd_listen(int argc, char **argv)
                 bind = v;
             else if (!strcmp(a, "--home"))
                 o.home = v;
+            else if (!strcmp(a, "--name"))
+                o.name = v;
             else if (!strcmp(a, "--timeout"))
                 rc = cli_parse_seconds("listen", a, v, &o.timeout_ms);
             else if (!strcmp(a, "--idle-timeout"))

@@ -11,6 +11,7 @@ static const struct cli_cmd k_cmds[] = {
     {"id", cmd_id, "show (and on first use create) this device's identity"},
     {"listen", cmd_listen, "wait for a peer; pipe stdin/stdout through the encrypted link"},
     {"connect", cmd_connect, "connect to a peer; pipe stdin/stdout through the encrypted link"},
+    {"browse", cmd_browse, "list the wipeer peers on the local network (discovery)"},
     {"help", cmd_help, "show this help"},
 };
 

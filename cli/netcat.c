@@ -9,6 +9,10 @@
  * stdout block inside the message callback, which stalls reading from the
  * socket: a slow consumer slows the sender down through TCP, nothing is
  * buffered without bound.
+ *
+ * Discovery: listen advertises its port (unless --no-advertise) and connect
+ * may find its peer by name or fingerprint. SIGINT/SIGTERM end the loop
+ * through a self-pipe, so the context is freed (goodbyes sent) before exit.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -18,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -31,6 +36,9 @@ struct nc {
     wp_ctx *ctx;
     wp_identity *id;
     wp_conn *conn;       /* the connection we serve */
+    wp_advert *adv;      /* listen: our advertisement */
+    int sig_fd;          /* readable on SIGINT/SIGTERM */
+    int signo;           /* the signal that stopped us */
     bool is_auth;
     bool stdin_eof;
     bool is_done;
@@ -277,6 +285,41 @@ static int on_event(const wp_event *ev, void *user)
     return 0;
 }
 
+/* Our advertisement's fate (listen). Discovery failing does not stop listening. */
+static void on_disc_event(const wp_discovery_event *ev, void *user)
+{
+    struct nc *nc = user;
+    const char *backend = cli_disc_backend_name(wp_discovery_backend_used(nc->ctx));
+    switch (ev->type) {
+    case WP_DISC_ADVERTISED:
+    case WP_DISC_RENAMED:
+        if (nc->o->json) {
+            fprintf(stderr, "{\"event\":\"%s\",\"name\":",
+                    ev->type == WP_DISC_ADVERTISED ? "advertised" : "renamed");
+            cli_json_str(stderr, ev->name, strlen(ev->name));
+            fprintf(stderr, ",\"backend\":\"%s\"}\n", backend);
+        } else if (ev->type == WP_DISC_ADVERTISED) {
+            say(nc, "advertised as \"%s\" (%s discovery)", ev->name, backend);
+        } else {
+            say(nc, "name taken on the network: now \"%s\"", ev->name);
+        }
+        break;
+    case WP_DISC_FAILED:
+        if (nc->o->json) {
+            fprintf(stderr, "{\"event\":\"advertise_failed\",\"status\":");
+            json_str(stderr, wp_status_name(ev->reason));
+            fprintf(stderr, ",\"detail\":");
+            json_str(stderr, ev->detail);
+            fprintf(stderr, "}\n");
+        } else {
+            cli_error("advertising failed (still listening)", ev->reason, ev->detail);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
 /* ---------------------------------------------------------------- loop */
 
 static void read_stdin(struct nc *nc)
@@ -303,21 +346,29 @@ static void read_stdin(struct nc *nc)
 static int run_loop(struct nc *nc)
 {
     while (!nc->is_done) {
-        struct pollfd p[2];
-        nfds_t n = 1;
+        struct pollfd p[3];
+        nfds_t n = 2;
         p[0].fd = wp_ctx_fd(nc->ctx);
         p[0].events = POLLIN;
+        p[1].fd = nc->sig_fd;
+        p[1].events = POLLIN;
         bool want_stdin = nc->conn && nc->is_auth && !nc->stdin_eof && !nc->pend;
         if (want_stdin) {
-            p[1].fd = STDIN_FILENO;
-            p[1].events = POLLIN;
-            n = 2;
+            p[2].fd = STDIN_FILENO;
+            p[2].events = POLLIN;
+            n = 3;
         }
         if (poll(p, n, wp_ctx_timeout_ms(nc->ctx)) < 0 && errno != EINTR) {
             fprintf(stderr, "wipeer: %s: poll: %s\n", nc->cmd, strerror(errno));
             return CLI_FAIL;
         }
-        if (want_stdin && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+        if ((p[1].revents & POLLIN) && (nc->signo = cli_signal_take()) != 0) {
+            say(nc, "stopped by signal %d", nc->signo);
+            if (nc->conn)
+                wp_conn_abort(nc->conn);
+            return 128 + nc->signo;
+        }
+        if (want_stdin && (p[2].revents & (POLLIN | POLLHUP | POLLERR)))
             read_stdin(nc);
         wp_status st = wp_ctx_process(nc->ctx);
         if (st != WP_OK) {
@@ -328,13 +379,29 @@ static int run_loop(struct nc *nc)
     return cli_exit_code(nc->result);
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
  * After a failure the library lingers on the socket so the peer reads our
- * alert rather than a reset: let it finish (bounded) before exiting.
+ * alert rather than a reset: let it finish (at most 3 s: it lingers 2 s)
+ * before exiting. Nothing lingers after a clean close, and not after a
+ * signal: the user wants us gone. Discovery is withdrawn first (goodbyes;
+ * wp_ctx_free would send them too); its timers may keep the timeout from
+ * ever being -1, hence the time bound.
  */
 static void drain(struct nc *nc)
 {
-    for (int i = 0; i < 100 && wp_ctx_timeout_ms(nc->ctx) >= 0; i++) {
+    wp_advert_stop(nc->adv);
+    nc->adv = NULL;
+    if (nc->signo || nc->result == WP_OK)
+        return;
+    int64_t end = mono_ms() + 3000;
+    while (wp_ctx_timeout_ms(nc->ctx) >= 0 && mono_ms() < end) {
         struct pollfd p = {.fd = wp_ctx_fd(nc->ctx), .events = POLLIN};
         int t = wp_ctx_timeout_ms(nc->ctx);
         if (poll(&p, 1, t > 100 ? 100 : t) < 0 && errno != EINTR)
@@ -353,6 +420,11 @@ static int setup(struct nc *nc, const struct nc_opts *o, const char *cmd)
     nc->cmd = cmd;
     /* A closed stdout must end us through write()'s EPIPE, not a signal. */
     signal(SIGPIPE, SIG_IGN);
+    nc->sig_fd = cli_signals_install();
+    if (nc->sig_fd < 0) {
+        fprintf(stderr, "wipeer: %s: pipe: %s\n", cmd, strerror(errno));
+        return CLI_FAIL;
+    }
     if (o->no_stdin)
         nc->stdin_eof = true;
     nc->buf = malloc(NC_CHUNK);
@@ -375,7 +447,8 @@ static int setup(struct nc *nc, const struct nc_opts *o, const char *cmd)
         cli_error("context", st, err.detail);
         return CLI_FAIL;
     }
-    return CLI_OK;
+    bool wants_disc = !strcmp(cmd, "listen") ? !o->no_advertise : o->discover != NULL;
+    return wants_disc ? cli_disc_apply(nc->ctx, &nc->o->disc, cmd) : CLI_OK;
 }
 
 static void teardown(struct nc *nc)
@@ -428,6 +501,20 @@ int nc_listen(const struct nc_opts *o, const char *bind, uint16_t port)
     } else {
         fprintf(stderr, "wipeer: listen: listening on %s port %s as %s\n", shown, portstr, text);
     }
+    if (!o->no_advertise) {
+        wp_advert_opts ao;
+        wp_advert_opts_init(&ao);
+        ao.name = o->name;
+        ao.port = wp_listener_port(l);
+        ao.on_event = on_disc_event;
+        ao.user = &nc;
+        st = wp_advertise(nc.ctx, &ao, &nc.adv, &err);
+        if (st != WP_OK) {
+            cli_error("advertise", st, err.detail);
+            rc = cli_exit_code(st) == CLI_USAGE ? CLI_USAGE : CLI_FAIL;
+            goto out;
+        }
+    }
     rc = run_loop(&nc);
     wp_listener_close(l);
     drain(&nc);
@@ -446,10 +533,17 @@ int nc_connect(const struct nc_opts *o, const char *host, uint16_t port)
     if (rc != CLI_OK)
         goto out;
     conn_opts(o, &co);
-    wp_status st = wp_connect(nc.ctx, host, port, &co, &nc.conn, &err);
+    wp_status st;
+    if (o->discover) {
+        if (!o->json)
+            say(&nc, "looking for %s on the local network", o->discover);
+        st = wp_connect_discovered(nc.ctx, o->discover, &co, &nc.conn, &err);
+    } else {
+        st = wp_connect(nc.ctx, host, port, &co, &nc.conn, &err);
+    }
     if (st != WP_OK) {
         cli_error("connect", st, err.detail);
-        rc = cli_exit_code(st) == CLI_USAGE ? CLI_USAGE : CLI_FAIL;
+        rc = cli_exit_code(st);
         goto out;
     }
     rc = run_loop(&nc);

@@ -721,7 +721,269 @@ WP_API void *wp_conn_user(const wp_conn *conn);
  */
 WP_API size_t wp_conn_max_message(const wp_conn *conn);
 
-/* @@DISCOVERY@@ (mDNS/DNS-SD; see issue 5) */
+/* ------------------------------------------------------------------ */
+/* Discovery: mDNS / DNS-SD (issue 5)                                 */
+/*
+ * Devices find each other on the local network with no server: a context
+ * advertises its listener as an instance of the DNS-SD service type
+ * "_wipeerkit._tcp" in the domain "local" (RFC 6762, RFC 6763) and browses
+ * for the instances of other devices. Nothing is sent or joined on any
+ * network until the application calls wp_advertise, wp_browse, wp_resolve
+ * or wp_connect_discovered: a new context does no discovery.
+ *
+ * Backends (wp_discovery_config.backend):
+ *  - WP_DISCOVERY_BUILTIN: wipeer's own responder and browser, on UDP port
+ *    5353 (shared with other responders through SO_REUSEPORT), on every
+ *    multicast-capable interface that is up (loopback excluded) or on the
+ *    interfaces named in the configuration; interfaces that appear, change
+ *    or go away are followed. Needs no daemon (embedded devices).
+ *  - WP_DISCOVERY_AVAHI: registration and browsing through a running
+ *    avahi-daemon (D-Bus), which then owns mDNS on the machine. The daemon
+ *    chooses the interfaces: an interface list is refused (WP_EINVAL).
+ *  - WP_DISCOVERY_AUTO (default): Avahi when its daemon answers on the
+ *    D-Bus system bus and no interface list is given, else built-in. If the
+ *    daemon goes away later, discovery moves to the built-in backend and
+ *    advertises again.
+ *
+ * What is published: an SRV record (host name, port), the host's A/AAAA
+ * records (built-in backend; Avahi publishes its own) and a TXT record with
+ * "v=1" (the protocol version), "fp=<short fingerprint>" of the context's
+ * identity (omitted when is_private is set) and the application's keys.
+ *
+ * Events arrive through the wp_discovery_fn given to each call, on the loop
+ * thread, like connection events: never inside another public call, and a
+ * callback may call any API function except wp_ctx_free/wp_ctx_stop on its
+ * own ctx. Handles (wp_advert, wp_browser) belong to the ctx: valid until
+ * their _stop call or wp_ctx_free. Every call here is thread-safe.
+ *
+ * A fingerprint published in TXT is a hint that anyone on the LAN can
+ * forge: it selects the service to connect to, and wp_connect_discovered
+ * then requires the handshake to prove that identity (WP_EIDENTITY
+ * otherwise). Instance names are not authenticated either.
+ */
+
+/** How discovery talks to the network. */
+typedef enum wp_discovery_backend {
+    WP_DISCOVERY_AUTO = 0,    /**< Avahi if its daemon is reachable, else built-in */
+    WP_DISCOVERY_BUILTIN = 1, /**< wipeer's own mDNS responder and browser */
+    WP_DISCOVERY_AVAHI = 2,   /**< through avahi-daemon (WP_EUNSUPPORTED if not built in) */
+} wp_discovery_backend;
+
+/** Longest instance name: 63 bytes of UTF-8 (one DNS label), plus NUL. */
+#define WP_SERVICE_NAME_MAX 64
+/** Longest host name in wp_service.host, NUL included. */
+#define WP_SERVICE_HOST_MAX 256
+/** Most interfaces in wp_discovery_config.ifaces. */
+#define WP_DISCOVERY_MAX_IFACES 16
+/** Most addresses reported per service. */
+#define WP_SERVICE_MAX_ADDRS 16
+/** Longest interface name (IFNAMSIZ), NUL included. */
+#define WP_IFNAME_MAX 16
+/** Largest TXT record (all strings with their length bytes). */
+#define WP_TXT_MAX 1300
+
+/** Discovery settings. Initialise with wp_discovery_config_init. */
+typedef struct wp_discovery_config {
+    wp_discovery_backend backend;
+    /** Interface names ("eth0", "wlan0", "lo"...), copied; NULL/0: every
+     *  multicast-capable interface that is up, loopback excluded. Built-in
+     *  backend only. On "lo" Linux delivers IPv4 multicast but not IPv6:
+     *  when every named interface is loopback, IPv6 is left out. */
+    const char *const *ifaces;
+    size_t n_ifaces;
+    bool no_ipv4; /**< built-in: no IPv4 (224.0.0.251); both: no IPv4 addresses reported */
+    bool no_ipv6; /**< built-in: no IPv6 (ff02::fb); both: no IPv6 addresses reported */
+    /** Privacy: do not publish "fp" (the short fingerprint) in TXT records.
+     *  Peers then find the device by name only. */
+    bool is_private;
+    /** Built-in backend: the host label published as "<label>.local"
+     *  (1..63 letters, digits, '-'), copied. NULL: this machine's host
+     *  name, reduced to those characters. Renamed "<label>-2"... on a
+     *  conflict. Avahi publishes its own host name. */
+    const char *host_name;
+} wp_discovery_config;
+
+/** Fill cfg with defaults: WP_DISCOVERY_AUTO, all interfaces, IPv4 and IPv6, fp published. */
+WP_API void wp_discovery_config_init(wp_discovery_config *cfg);
+
+/**
+ * Set how this context discovers (cfg copied). Call before the first
+ * wp_advertise/wp_browse/wp_resolve/wp_connect_discovered, which start
+ * discovery with the defaults if this was never called.
+ * Returns WP_OK; WP_EINVAL (bad backend, interface name, host name, more
+ * than WP_DISCOVERY_MAX_IFACES interfaces, both families off, or an
+ * interface list with WP_DISCOVERY_AVAHI); WP_EUNSUPPORTED
+ * (WP_DISCOVERY_AVAHI in a build without Avahi); WP_ESTATE (discovery
+ * already started); WP_ENOMEM. out_err (optional) gets the detail.
+ * Thread-safe.
+ */
+WP_API WP_NODISCARD wp_status wp_discovery_configure(wp_ctx *ctx, const wp_discovery_config *cfg,
+                                                     wp_error *out_err);
+
+/**
+ * The backend discovery runs on: WP_DISCOVERY_BUILTIN or WP_DISCOVERY_AVAHI
+ * once started, WP_DISCOVERY_AUTO before (the choice is made on the loop
+ * when the first discovery call is executed). Thread-safe.
+ */
+WP_API wp_discovery_backend wp_discovery_backend_used(const wp_ctx *ctx);
+
+/** One TXT attribute: "key=value", or a bare "key" when has_value is false. */
+typedef struct wp_txt_entry {
+    const char *key;      /**< printable US-ASCII except '=', 1..255 bytes */
+    const uint8_t *value; /**< any bytes; in events also NUL-terminated */
+    size_t value_len;
+    bool has_value;
+} wp_txt_entry;
+
+/** One address of a discovered service. */
+typedef struct wp_service_addr {
+    int family;               /**< 4 or 6 */
+    uint8_t bytes[16];        /**< network order; IPv4 in the first 4 */
+    uint32_t ifindex;         /**< interface it was seen on (scope of fe80::/10) */
+    char ifname[WP_IFNAME_MAX]; /**< its name, "" if unknown */
+    char text[WP_ADDRESS_STR];  /**< "192.0.2.1", "2001:db8::1" or "fe80::1%eth0" */
+} wp_service_addr;
+
+/** A discovered service. Everything is borrowed, valid during the callback. */
+typedef struct wp_service {
+    const char *name;          /**< instance name (UTF-8, may hold spaces and dots) */
+    const char *host;          /**< SRV target, e.g. "kitchen.local" */
+    uint16_t port;             /**< SRV port */
+    const wp_service_addr *addrs; /**< IPv4 then IPv6 */
+    size_t n_addrs;
+    const wp_txt_entry *txt;   /**< every TXT attribute, in record order (v and fp too) */
+    size_t n_txt;
+    unsigned version;          /**< TXT "v", 0 if absent or not a number */
+    /** TXT "fp" in canonical short form ("698B-EA63-DC44-A344"), or NULL when
+     *  absent or not a fingerprint. Unauthenticated: a hint. */
+    const char *fingerprint;
+    /** Speaks a wipeer protocol version we support (TXT v >= 1). A service
+     *  with no TXT or an older one (e.g. the original iOS SDK, which
+     *  publishes none) is reported with false; connecting to it fails. */
+    bool is_connectable;
+    bool is_own; /**< advertised by this very context */
+} wp_service;
+
+/** An advertisement (wp_advertise). Owned by its ctx. */
+typedef struct wp_advert wp_advert;
+/** A running browse (wp_browse). Owned by its ctx. */
+typedef struct wp_browser wp_browser;
+
+typedef enum wp_discovery_event_type {
+    /** ev->advert is published as ev->name (probing done, announced). */
+    WP_DISC_ADVERTISED = 1,
+    /** ev->advert's name was taken by another device: it is now probing as
+     *  ev->name ("Name (2)" built-in, "Name #2" with Avahi). */
+    WP_DISC_RENAMED = 2,
+    /** ev->browser: ev->service appeared (resolved: SRV, addresses, TXT). */
+    WP_DISC_FOUND = 3,
+    /** ev->browser: ev->service's host, port, addresses or TXT changed. */
+    WP_DISC_UPDATED = 4,
+    /** ev->browser: ev->service left (goodbye, expiry); its last known data. */
+    WP_DISC_REMOVED = 5,
+    /** wp_resolve: ev->service is the match (delivered once). */
+    WP_DISC_RESOLVED = 6,
+    /**
+     * ev->reason and ev->detail say what failed: ev->advert (it is not
+     * published; the handle stays valid until wp_advert_stop), ev->browser
+     * (it stopped), or a wp_resolve (WP_ENOTFOUND: nothing matched within
+     * the timeout), or discovery as a whole (e.g. WP_ESYS: no socket on
+     * port 5353; WP_ENOTFOUND: no avahi-daemon with WP_DISCOVERY_AVAHI).
+     */
+    WP_DISC_FAILED = 7,
+} wp_discovery_event_type;
+
+/** One discovery event. Everything is borrowed, valid during the callback. */
+typedef struct wp_discovery_event {
+    wp_discovery_event_type type;
+    wp_advert *advert;          /**< ADVERTISED, RENAMED, FAILED of an advert; else NULL */
+    wp_browser *browser;        /**< FOUND, UPDATED, REMOVED, FAILED of a browse; else NULL */
+    const char *name;           /**< ADVERTISED, RENAMED: our current name; else the
+                                     service's or the target's name, or "" */
+    const wp_service *service;  /**< FOUND, UPDATED, REMOVED, RESOLVED; else NULL */
+    wp_status reason;           /**< FAILED: why */
+    const char *detail;         /**< FAILED: human-readable detail; never NULL */
+} wp_discovery_event;
+
+/** Discovery callback: on the loop thread; must not block for long. */
+typedef void (*wp_discovery_fn)(const wp_discovery_event *ev, void *user);
+
+/** What to advertise. Initialise with wp_advert_opts_init. */
+typedef struct wp_advert_opts {
+    /** Instance name, UTF-8, 1..63 bytes (copied). NULL: the host name. */
+    const char *name;
+    uint16_t port;                /**< the TCP port of our listener; required */
+    const wp_txt_entry *txt;      /**< application keys (copied); "v" and "fp" are
+                                       wipeer's: WP_EEXIST if given */
+    size_t n_txt;
+    wp_discovery_fn on_event;     /**< optional */
+    void *user;
+} wp_advert_opts;
+
+/** Fill opts with defaults (all zero / NULL). */
+WP_API void wp_advert_opts_init(wp_advert_opts *opts);
+
+/**
+ * Advertise a wipeer service (usually wp_listener_port of a listener) with
+ * the context's identity. It is probed, renamed on conflict
+ * (WP_DISC_RENAMED), announced (WP_DISC_ADVERTISED) and answered until
+ * wp_advert_stop or wp_ctx_free, which send goodbyes (TTL 0) so browsers
+ * drop it at once. Returns at once with *out set; the outcome arrives as
+ * events. Returns WP_OK; WP_EINVAL (no port, name empty or over 63 bytes,
+ * a bad TXT key); WP_EEXIST (a TXT key repeated, or "v"/"fp" given);
+ * WP_ETOOBIG (TXT over WP_TXT_MAX or a string over 255 bytes); WP_ENOMEM.
+ * Thread-safe.
+ */
+WP_API WP_NODISCARD wp_status wp_advertise(wp_ctx *ctx, const wp_advert_opts *opts,
+                                           wp_advert **out, wp_error *out_err);
+/** Withdraw (goodbye packets) and free the advertisement; no more events.
+ *  NULL is a no-op. Thread-safe. */
+WP_API void wp_advert_stop(wp_advert *a);
+
+/**
+ * Browse for wipeer services: WP_DISC_FOUND for each one present (also the
+ * ones already known when the call is executed), then UPDATED/REMOVED as
+ * they change, until wp_browser_stop. Services of every kind are reported,
+ * the ones that cannot be connected to with is_connectable false.
+ * Returns WP_OK; WP_EINVAL (no callback); WP_ENOMEM. Thread-safe.
+ */
+WP_API WP_NODISCARD wp_status wp_browse(wp_ctx *ctx, wp_discovery_fn on_event, void *user,
+                                        wp_browser **out, wp_error *out_err);
+/** Stop browsing and free the browser; no more events. NULL is a no-op. Thread-safe. */
+WP_API void wp_browser_stop(wp_browser *b);
+
+/**
+ * Find one service by instance name or by fingerprint. target is a
+ * fingerprint when wp_fingerprint_parse accepts it (short or long; matches
+ * the TXT "fp" of a service not our own), else an instance name (compared
+ * case-insensitively in ASCII). Exactly one event follows: WP_DISC_RESOLVED
+ * with the service, or WP_DISC_FAILED (WP_ENOTFOUND when nothing matched
+ * within timeout_ms; 0 means 5000). Returns WP_OK; WP_EINVAL (no target or
+ * callback, target over 255 bytes); WP_ENOMEM. Thread-safe.
+ */
+WP_API WP_NODISCARD wp_status wp_resolve(wp_ctx *ctx, const char *target, uint32_t timeout_ms,
+                                         wp_discovery_fn on_event, void *user,
+                                         wp_error *out_err);
+
+/**
+ * Connect to a peer found by discovery: target is an instance name or a
+ * fingerprint, as for wp_resolve. Like wp_connect, it returns at once with
+ * *out set and the outcome arrives as connection events; discovery and TCP
+ * connect share opts->connect_timeout_ms. Every address of the service is
+ * tried in turn. When target is a fingerprint, the handshake must prove
+ * that identity: the connection behaves as with opts->has_expected_peer
+ * (no WP_EV_PEER_IDENTITY; WP_EV_CLOSED with WP_EIDENTITY for another key;
+ * a short fingerprint fixes the first 8 bytes). WP_EV_CLOSED reasons added
+ * to wp_connect's: WP_ENOTFOUND (no such service within the timeout),
+ * WP_ENOTWIPEER (the service publishes no supported TXT "v"), WP_EIDENTITY
+ * (it is our own service). Returns WP_OK; WP_EINVAL (NULL, target over 255
+ * bytes, or opts->expected_peer contradicting a fingerprint target);
+ * WP_EIDENTITY (target is this context's own fingerprint); WP_ENOMEM.
+ * Thread-safe.
+ */
+WP_API WP_NODISCARD wp_status wp_connect_discovered(wp_ctx *ctx, const char *target,
+                                                    const wp_conn_opts *opts, wp_conn **out,
+                                                    wp_error *out_err);
 
 #ifdef __cplusplus
 }

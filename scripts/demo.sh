@@ -1,7 +1,13 @@
 #!/bin/sh
 # The README demo: two wipeer peers on this machine (two identities in two
-# homes under the build directory) open an encrypted, mutually
-# authenticated connection over 127.0.0.1 and exchange a message each way.
+# homes under the build directory). Alice listens and advertises herself by
+# mDNS/DNS-SD; bob finds her with `wipeer browse`, connects by her
+# fingerprint (the handshake must prove it), and they exchange a message each
+# way over an encrypted, mutually authenticated connection.
+#
+# Discovery is pinned to the loopback interface (--iface lo): nothing goes
+# out of this machine's network cards. Linux carries IPv4 multicast on lo
+# but not IPv6, so discovery uses IPv4 there.
 set -eu
 build=${1:-build}
 W=$build/wipeer
@@ -20,30 +26,37 @@ fb=$("$W" id --home "$bob" --json | sed -n 's/.*"fingerprint":"\([^"]*\)".*/\1/p
 echo "alice  $fa"
 echo "bob    $fb"
 
-echo "== alice listens on 127.0.0.1 and accepts only bob"
+echo "== alice listens, advertises herself on lo as \"alice\", and accepts only bob"
 printf 'hello bob, this is alice\n' >"$demo/alice.in"
 rm -f "$demo/alice.err" "$demo/alice.out"
-"$W" listen --home "$alice" --bind 127.0.0.1 --allow "$fb" \
+"$W" listen --home "$alice" --name alice --iface lo --discovery builtin --allow "$fb" \
     <"$demo/alice.in" >"$demo/alice.out" 2>"$demo/alice.err" &
 lpid=$!
-port=
-for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-    port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\) as.*/\1/p' "$demo/alice.err" \
-        2>/dev/null || true)
-    [ -n "$port" ] && break
+ok=
+for _ in $(seq 50); do
+    grep -q 'advertised as' "$demo/alice.err" 2>/dev/null && { ok=1; break; }
+    kill -0 "$lpid" 2>/dev/null || break
     sleep 0.1
 done
-if [ -z "$port" ]; then
+if [ -z "$ok" ]; then
     kill "$lpid" 2>/dev/null || true
     cat "$demo/alice.err" >&2
-    echo "demo: alice did not start listening" >&2
+    echo "demo: alice did not start advertising" >&2
     exit 1
 fi
 
-echo "== bob connects to 127.0.0.1:$port, expecting alice's fingerprint, and says hello"
+echo "== bob browses lo for 3 seconds"
+"$W" browse --home "$bob" --iface lo --discovery builtin --timeout 3 | tee "$demo/browse.out"
+if ! grep -q "alice .*$fa" "$demo/browse.out"; then
+    kill "$lpid" 2>/dev/null || true
+    echo "demo: bob did not find alice" >&2
+    exit 1
+fi
+
+echo "== bob connects to alice's fingerprint $fa and says hello"
 rc=0
 printf 'hello alice, this is bob\n' |
-    "$W" connect "127.0.0.1:$port" --home "$bob" --expect "$fa" >"$demo/bob.out" \
+    "$W" connect "$fa" --home "$bob" --iface lo --discovery builtin >"$demo/bob.out" \
         2>"$demo/bob.err" || rc=$?
 lrc=0
 wait "$lpid" || lrc=$?

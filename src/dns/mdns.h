@@ -142,6 +142,15 @@ WP_NODISCARD wp_status mdns_iface_remove(mdns *m, uint32_t ifindex, int64_t now_
 
 /* ---- responder ---- */
 
+/*
+ * Give an engine created without a host label one now: its A/AAAA records
+ * are probed and announced on every link, and services can be added. A
+ * browse-only engine has no host name, so it publishes nothing (and
+ * cannot collide with the host it runs on). Errors: WP_EINVAL (bad
+ * label), WP_ESTATE (already has one, or shut down), WP_ENOMEM.
+ */
+WP_NODISCARD wp_status mdns_host_set(mdns *m, const char *host_label, int64_t now_ms);
+
 struct mdns_service_desc {
     const char *instance;  /* UTF-8 instance label, 1..63 bytes ("My Device") */
     const char *type;      /* NULL = MDNS_SERVICE_TYPE; "_x._tcp"/"_x._udp" */

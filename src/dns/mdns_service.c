@@ -240,6 +240,27 @@ const char *mdns_service_name(const mdns *m, uint32_t id)
 }
 
 /* see mdns.h */
+wp_status mdns_host_set(mdns *m, const char *host_label, int64_t now_ms)
+{
+    if (WP_MISUSE(!m || !host_label))
+        return WP_EINVAL;
+    if (m->host || m->is_shutdown)
+        return err_set(&m->err, WP_ESTATE, "mdns: host label already set, or shut down");
+    wp_status rc = resp_init(m, host_label, &m->err);
+    if (rc == WP_OK)
+        rc = resp_rebuild_host(m);
+    if (rc != WP_OK) {
+        if (m->host)
+            resp_own_remove(m, m->host);
+        grp_free(m->host);
+        m->host = NULL;
+        return rc;
+    }
+    resp_restart(m, m->host, resp_probe_start(m, now_ms), now_ms);
+    return WP_OK;
+}
+
+/* see mdns.h */
 const char *mdns_host_label(const mdns *m)
 {
     return m->host ? m->host->label : NULL;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "runtime/disc.h"
 #include "runtime/rt.h"
 
 /* ---------------------------------------------------------------- resolver */
@@ -291,16 +292,20 @@ void session_start_connect(struct wp_conn *conn)
     conn->connect_deadline = conn->created_ms + conn->opts.connect_timeout_ms;
     if (conn->state >= RT_CLOSING)
         return;
-    if (!conn->ai) {
+    if (conn->disc_target) {
+        disc_connect_start(conn);
+    } else if (!conn->ai) {
         conn->state = RT_RESOLVING;
         if (resolver_start(conn->ctx, conn, &err) != WP_OK) {
             session_fail(conn, err.code, "%s", err.detail);
             return;
         }
-        arm_connect_timer(conn);
     } else {
         conn->ai_next = conn->ai;
         conn->state = RT_CONNECTING;
         session_try_next(conn);
     }
+    /* The connect deadline (resolving or discovering too), or the next attempt. */
+    if (conn->state < RT_CLOSING)
+        arm_connect_timer(conn);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "identity/identity.h"
+#include "runtime/disc.h"
 #include "runtime/rt.h"
 
 /* The ctx whose loop this thread is running, if any (re-entrancy checks). */
@@ -130,7 +131,6 @@ void *wp_conn_user(const wp_conn *conn)
 
 void ctx_exec(struct wp_ctx *ctx, struct cmd *c)
 {
-    WP_UNUSED(ctx);
     switch (c->type) {
     case CMD_SEND:
         session_queue_send(c->conn, c); /* takes c */
@@ -155,6 +155,9 @@ void ctx_exec(struct wp_ctx *ctx, struct cmd *c)
         break;
     case CMD_RESOLVED:
         resolver_finish(c->res);
+        break;
+    case CMD_DISC:
+        disc_exec(ctx, c->dop);
         break;
     }
     wp_free(c);
@@ -225,6 +228,7 @@ static void reap_listeners(struct wp_ctx *ctx)
         listener_free(l);
     }
     linger_reap(ctx, false);
+    disc_reap(ctx);
 }
 
 static wp_status run_once(struct wp_ctx *ctx, bool may_block)
@@ -409,6 +413,9 @@ static void drain_for_free(struct wp_ctx *ctx)
         case CMD_RESOLVED:
             resolver_discard(c->res);
             break;
+        case CMD_DISC:
+            disc_op_discard(c->dop);
+            break;
         default:
             break;
         }
@@ -440,6 +447,7 @@ void wp_ctx_free(wp_ctx *ctx)
     }
     drain_for_free(ctx);
     ctx->released = NULL; /* still in ctx->conns: freed below */
+    disc_free(ctx); /* goodbyes; before the connections some queries still name */
     while (ctx->listeners) {
         struct wp_listener *l = ctx->listeners;
         ctx->listeners = l->next;

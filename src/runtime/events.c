@@ -55,8 +55,9 @@ static void on_peer_identity(struct wp_conn *conn, const uint8_t pub[CRYPTO_P256
     if (!set_peer(conn, pub))
         return;
     if (conn->opts.has_expected_peer) {
-        bool ok = crypto_ct_eq(conn->peer_fp.bytes, conn->opts.expected_peer.bytes,
-                               WP_FINGERPRINT_LEN);
+        /* A short fingerprint (wp_connect_discovered) fixes its first 8 bytes. */
+        size_t n = conn->expect_len ? conn->expect_len : WP_FINGERPRINT_LEN;
+        bool ok = crypto_ct_eq(conn->peer_fp.bytes, conn->opts.expected_peer.bytes, n);
         conn->id_mismatch = !ok;
         session_decide(conn, ok);
         return;

@@ -62,10 +62,14 @@ enum cmd_type {
     CMD_LISTENER_ADD,
     CMD_LISTENER_CLOSE,
     CMD_RESOLVED,
+    CMD_DISC, /* discovery (disc_api.c): dop */
 };
 
 struct resolver;
 struct grave;
+struct disc;
+struct disc_op;
+struct disc_target;
 
 struct cmd {
     struct cmd *next;
@@ -73,6 +77,7 @@ struct cmd {
     struct wp_conn *conn;
     struct wp_listener *listener;
     struct resolver *res;
+    struct disc_op *dop;
     bool accept;
     size_t len;
     uint8_t data[]; /* CMD_SEND: the message */
@@ -136,6 +141,10 @@ struct wp_conn {
     int64_t next_attempt_ms;   /* start another attempt then; -1 none */
     char *host;
     uint16_t port;
+    /* discovery (disc_connect.c) */
+    struct disc_target *disc_target; /* wp_connect_discovered: what to find */
+    bool ai_is_ours;   /* ai was built by disc_connect_found: disc_free_ai */
+    size_t expect_len; /* bytes of opts.expected_peer to check; 0 = all */
 
     struct wp_conn *released_next; /* ctx->released (mu) */
     /* (mu) */
@@ -217,6 +226,8 @@ struct wp_ctx {
     size_t listener_reports;            /* listeners with needs_report set */
     struct grave *graves;      /* sockets of failed connections, lingering (linger.c) */
     struct grave *dead_graves; /* freed at the end of the iteration */
+    struct disc *disc;         /* (mu) discovery, created by the first call (disc.h) */
+    struct disc *disc_loop;    /* the same, once the loop ran a discovery command */
     struct wp_conn *dirty;   /* need a pump */
     struct wp_conn *closing; /* need their WP_EV_CLOSED, in order */
     struct wp_conn *closing_tail;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "runtime/disc.h"
 #include "runtime/rt.h"
 
 /* A DATA record adds its inner type and tag to the message (PROTOCOL.md §6.1). */
@@ -158,8 +159,11 @@ void session_free(struct wp_conn *conn)
     conn_free(conn->core);
     free_sq(conn);
     drop_stash(conn);
-    if (conn->ai)
+    if (conn->ai && conn->ai_is_ours)
+        disc_free_ai(conn->ai);
+    else if (conn->ai)
         freeaddrinfo(conn->ai);
+    wp_free(conn->disc_target);
     wp_free(conn->host);
     wp_free(conn);
 }
@@ -618,6 +622,10 @@ static void on_timer(struct timer *t, int64_t now_ms)
         return;
     if (conn->state <= RT_CONNECTING && conn->connect_deadline >= 0 &&
         now_ms >= conn->connect_deadline) {
+        if (conn->disc_target && conn->state == RT_RESOLVING) {
+            disc_connect_timeout(conn);
+            return;
+        }
         session_fail(conn, WP_ETIMEDOUT, "connect to %s port %u timed out after %u ms",
                      conn->host ? conn->host : "?", conn->port, conn->opts.connect_timeout_ms);
         return;

@@ -34,7 +34,7 @@ FB=$(fp "$tmp/b")
 # start_listener ARGS...: wipeer listen on 127.0.0.1 with stdin $LIN, stdout
 # $LOUT; sets LPID and LPORT once it listens.
 start_listener() {
-    "$W" listen --home "$tmp/a" --bind 127.0.0.1 --json "$@" \
+    "$W" listen --home "$tmp/a" --bind 127.0.0.1 --no-advertise --json "$@" \
         <"${LIN:-/dev/null}" >"${LOUT:-$tmp/l.out}" 2>"$tmp/l.err" &
     LPID=$!
     pids+=("$LPID")
@@ -189,7 +189,7 @@ json_client)
 human)
     # Without --json: readable status lines, fingerprints shown, exit 0.
     port=$(free_port)
-    "$W" listen --home "$tmp/a" --bind 127.0.0.1 --port "$port" --allow "$FB" \
+    "$W" listen --home "$tmp/a" --bind 127.0.0.1 --no-advertise --port "$port" --allow "$FB" \
         </dev/null >"$tmp/l.out" 2>"$tmp/l.err" &
     LPID=$!
     pids+=("$LPID")
@@ -305,8 +305,8 @@ epipe)
     # stdout into a reader that quits early (head): one clear line, exit 1,
     # and the peer learns of the abort.
     port=$(free_port)
-    "$W" listen --home "$tmp/a" --bind 127.0.0.1 --port "$port" --accept-any --no-stdin \
-        </dev/null > >(head -c 10 >/dev/null) 2>"$tmp/l.err" &
+    "$W" listen --home "$tmp/a" --bind 127.0.0.1 --no-advertise --port "$port" --accept-any \
+        --no-stdin </dev/null > >(head -c 10 >/dev/null) 2>"$tmp/l.err" &
     LPID=$!
     pids+=("$LPID")
     for _ in $(seq 100); do
@@ -363,7 +363,7 @@ ipv6)
         echo "skip: no IPv6 loopback"
         exit 0
     fi
-    "$W" listen --home "$tmp/a" --bind ::1 --json --allow "$FB" </dev/null >"$tmp/l.out" \
+    "$W" listen --home "$tmp/a" --bind ::1 --no-advertise --json --allow "$FB" </dev/null >"$tmp/l.out" \
         2>"$tmp/l.err" &
     LPID=$!
     pids+=("$LPID")
@@ -382,7 +382,9 @@ ipv6)
     ;;
 usage)
     for args in "listen --bogus" "listen --port 70000" "listen --allow nothex" "connect" \
-        "connect nohost" "connect ::1:5" "connect 127.0.0.1:0" "connect h:1 --expect 12" \
+        "connect nohost --discovery nosuch" "connect nohost --iface wp-no-such0" \
+        "connect nohost --private" "browse --iface wp-no-such0" "browse --timeout 0" \
+        "listen --discovery avahi --iface lo" "connect ::1:5" "connect 127.0.0.1:0" "connect h:1 --expect 12" \
         "listen --timeout -1" "listen --accept-any --allow $FA" "listen --max-message 4078" \
         "connect h:1 --max-message 16777200" "connect h:1 --max-message x"; do
         RC=0

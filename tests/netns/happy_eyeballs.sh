@@ -20,7 +20,7 @@ ip -n "$(nsname a)" addr add "$BLACKHOLE/24" dev "$WP_IFACE" || fail "second add
 nsx a iptables -A INPUT -p tcp -d "$BLACKHOLE" -j DROP || fail "iptables"
 
 "$W" id --home "$WP_TMP/ha" >/dev/null 2>&1 || fail "wipeer id"
-spawn a listen "$W" listen --home "$WP_TMP/ha" --accept-any --no-stdin --keep-open --json
+spawn a listen "$W" listen --home "$WP_TMP/ha" --accept-any --no-stdin --keep-open --no-advertise --json
 wait_line listen '"event":"listening"' 10
 port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p' "$(logfile listen)")
 [ -n "$port" ] || fail "no port"

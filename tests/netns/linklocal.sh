@@ -16,7 +16,7 @@ link_pair a b
 "$W" id --home "$WP_TMP/hb" >/dev/null 2>&1 || fail "wipeer id b"
 
 spawn a listen "$W" listen --home "$WP_TMP/ha" --bind "$(ip6 a)%$WP_IFACE" --accept-any \
-  --no-stdin --json
+  --no-advertise --no-stdin --json
 LPID=$LAST_PID
 wait_line listen '"event":"listening"' 10
 port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p' "$(logfile listen)")

@@ -245,9 +245,47 @@ static void test_browse_not_connectable(void **state)
     net_free(n);
 }
 
+/* A browse-only engine publishes no host name; mdns_host_set gives it one later. */
+static void test_host_set_later(void **state)
+{
+    (void)state;
+    struct net *n = net_new();
+    struct node *b = net_add(n, NULL, false, 0);
+    struct node *a = net_add(n, "h", false, 0);
+    assert_int_equal(mdns_browse_start(b->m, MDNS_SERVICE_TYPE, n->now), WP_OK);
+    assert_null(mdns_host_label(b->m));
+    uint32_t id;
+    struct mdns_service_desc d = {.instance = "Dev", .port = 1};
+    assert_int_equal(mdns_service_add(b->m, &d, n->now, &id), WP_ESTATE);
+    add_service(a, "Dev", 4242, n->now);
+    net_run_for(n, 5000);
+    size_t idx[64];
+    size_t k = sent_by(n, 0, 0, idx, 64);
+    assert_true(k >= 1);
+    for (size_t i = 0; i < k; i++) /* queries only: no probe, no answer, no host record */
+        assert_false(is_resp(&n->log[idx[i]]) || is_probe(&n->log[idx[i]]));
+    assert_int_equal(count_ev(b, MDNS_EV_FOUND, "Dev"), 1);
+    /* Now it advertises: the host name is probed (and defended: "h" is taken). */
+    size_t before = n->n_log;
+    assert_int_equal(mdns_host_set(b->m, "h", n->now), WP_OK);
+    assert_int_equal(mdns_host_set(b->m, "x", n->now), WP_ESTATE);
+    assert_int_equal(mdns_service_add(b->m, &d, n->now, &id), WP_OK);
+    net_run_for(n, 5000);
+    k = sent_by(n, 0, before, idx, 64);
+    bool probed = false;
+    for (size_t i = 0; i < k; i++)
+        probed |= is_probe(&n->log[idx[i]]) && find_rr(&n->log[idx[i]], DNS_SEC_AUTHORITY,
+                                                        "h.local", DNS_TYPE_A, NULL);
+    assert_true(probed);
+    assert_string_equal(mdns_host_label(b->m), "h-2");
+    assert_int_equal(count_ev(b, MDNS_EV_FOUND, "Dev (2)"), 1); /* its own, renamed */
+    net_free(n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_host_set_later),
         cmocka_unit_test(test_browse_backoff),
         cmocka_unit_test(test_browse_found_updated_removed),
         cmocka_unit_test(test_browse_queries_what_is_missing),
