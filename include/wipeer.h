@@ -401,7 +401,8 @@ typedef enum wp_event_type {
      * ended without an authenticated close; WP_EREFUSED: refused or reset,
      * which is also how the peer's wp_conn_abort arrives; WP_EINTEGRITY: a
      * record failed authentication; WP_ETIMEDOUT; WP_EDENIED; WP_EIDENTITY;
-     * WP_ENOTWIPEER; WP_ECLOSED: we called wp_conn_abort). ev->detail
+     * WP_ENOTWIPEER; WP_ECLOSED: we called wp_conn_abort, or the peer sent
+     * an abort alert, docs/PROTOCOL.md §6.3). ev->detail
      * says more. The handle is freed when the callback returns.
      */
     WP_EV_CLOSED = 7,
@@ -969,8 +970,8 @@ WP_API WP_NODISCARD wp_status wp_resolve(wp_ctx *ctx, const char *target, uint32
  * Connect to a peer found by discovery: target is an instance name or a
  * fingerprint, as for wp_resolve. Like wp_connect, it returns at once with
  * *out set and the outcome arrives as connection events; discovery and TCP
- * connect share opts->connect_timeout_ms. Every address of the service is
- * tried in turn. When target is a fingerprint, the handshake must prove
+ * connect share opts->connect_timeout_ms. The service's addresses are
+ * tried as in wp_connect (staggered, RFC 8305). When target is a fingerprint, the handshake must prove
  * that identity: the connection behaves as with opts->has_expected_peer
  * (no WP_EV_PEER_IDENTITY; WP_EV_CLOSED with WP_EIDENTITY for another key;
  * a short fingerprint fixes the first 8 bytes). WP_EV_CLOSED reasons added
