@@ -403,7 +403,8 @@ typedef enum wp_event_type {
      * record failed authentication; WP_ETIMEDOUT; WP_EDENIED; WP_EIDENTITY;
      * WP_ENOTWIPEER; WP_ECLOSED: we called wp_conn_abort, or the peer sent
      * an abort alert, docs/PROTOCOL.md §6.3). ev->detail
-     * says more. The handle is freed when the callback returns.
+     * says more. The handle is freed when the callback returns, unless
+     * the application holds references (wp_conn_retain).
      */
     WP_EV_CLOSED = 7,
     /**
