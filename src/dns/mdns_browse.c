@@ -12,7 +12,11 @@
  *
  * The browser's view is derived from the cache after every change, so
  * FOUND / UPDATED / REMOVED follow TTL expiry, goodbyes and cache-flush
- * without separate bookkeeping. A service is FOUND once it has an SRV, an
+ * without separate bookkeeping. The view skips records under a goodbye:
+ * the cache keeps a TTL 0 record for one more second (RFC 6762 §10.1, see
+ * cache_in_goodbye), but the service it described is gone now, so a
+ * goodbye for its PTR or SRV reports REMOVED at once rather than a second
+ * later, and a re-announcement within that second reports FOUND again. A service is FOUND once it has an SRV, an
  * address and a TXT (or after TXT_WAIT_TRIES unanswered TXT queries, or an
  * NSEC denying TXT: an old peer publishing no TXT is still shown, as not
  * connectable).
@@ -47,6 +51,17 @@ static void qs_add(struct qset *qs, const dns_name *name, uint16_t type, bool is
     }
 }
 
+/* cache_next, skipping records under a goodbye (§10.1: still cached, no longer live). */
+static size_t live_next(const mdns *m, size_t from, int link, const dns_name *name,
+                        uint16_t type)
+{
+    size_t at = from;
+    while ((at = cache_next(m, at, link, name, type)) != SIZE_MAX &&
+           cache_in_goodbye(m->cache[at]))
+        at++;
+    return at;
+}
+
 static bool is_instance(const mdns *m, const dns_name *n)
 {
     dns_name parent;
@@ -62,7 +77,8 @@ static struct bsvc *bsvc_find(const mdns *m, const dns_name *name)
     return NULL;
 }
 
-/* The SRV of a tracked service whose target is name? */
+/* The SRV of a tracked service whose target is name? Records under a goodbye
+ * count: a re-announcement within its second brings the addresses along. */
 static bool is_target(const mdns *m, const dns_name *name)
 {
     for (size_t i = 0; i < m->n_cache; i++) {
@@ -184,7 +200,7 @@ static void send_query(mdns *m, int link, const struct qset *qs, int64_t now)
             while ((at = cache_next(m, at, link, &qs->q[k].name, qs->q[k].type)) != SIZE_MAX) {
                 const struct cache_rr *e = m->cache[at++];
                 int64_t left = e->expire - now;
-                if (e->ttl == 0 || left < (int64_t)e->ttl * 1000 / 2)
+                if (cache_in_goodbye(e) || left < (int64_t)e->ttl * 1000 / 2)
                     continue; /* §7.1: only answers with half their TTL left */
                 dns_rr rr = e->rr;
                 rr.ttl = (uint32_t)(left / 1000);
@@ -220,13 +236,13 @@ static bool refresh_wanted(const mdns *m, const struct cache_rr *e)
 
 static bool have(const mdns *m, const dns_name *name, uint16_t type)
 {
-    return cache_next(m, 0, -1, name, type) != SIZE_MAX;
+    return live_next(m, 0, -1, name, type) != SIZE_MAX;
 }
 
 static bool txt_denied(const mdns *m, const dns_name *name)
 {
     size_t at = 0;
-    while ((at = cache_next(m, at, -1, name, DNS_TYPE_NSEC)) != SIZE_MAX) {
+    while ((at = live_next(m, at, -1, name, DNS_TYPE_NSEC)) != SIZE_MAX) {
         if (!dns_nsec_has(&m->cache[at++]->rr, DNS_TYPE_TXT))
             return true;
     }
@@ -235,7 +251,7 @@ static bool txt_denied(const mdns *m, const dns_name *name)
 
 static void resolve_questions(const mdns *m, const struct bsvc *s, struct qset *qs)
 {
-    size_t at = cache_next(m, 0, -1, &s->name, DNS_TYPE_SRV);
+    size_t at = live_next(m, 0, -1, &s->name, DNS_TYPE_SRV);
     if (at == SIZE_MAX)
         qs_add(qs, &s->name, DNS_TYPE_SRV, false);
     if (!have(m, &s->name, DNS_TYPE_TXT) && !txt_denied(m, &s->name))
@@ -322,11 +338,11 @@ static bool ep_in(const mdns_endpoint *ep, const mdns_endpoint *list, size_t n)
     return false;
 }
 
-/* The most recently received record of (name, type) on any link, or SIZE_MAX. */
+/* The most recently received live record of (name, type) on any link, or SIZE_MAX. */
 static size_t newest(const mdns *m, const dns_name *name, uint16_t type)
 {
     size_t best = SIZE_MAX, at = 0;
-    while ((at = cache_next(m, at, -1, name, type)) != SIZE_MAX) {
+    while ((at = live_next(m, at, -1, name, type)) != SIZE_MAX) {
         if (best == SIZE_MAX || m->cache[at]->created > m->cache[best]->created)
             best = at;
         at++;
@@ -334,7 +350,8 @@ static size_t newest(const mdns *m, const dns_name *name, uint16_t type)
     return best;
 }
 
-/* The service as the cache describes it now; false if it has no SRV. */
+/* The service as the live records of the cache describe it now (records under a
+ * goodbye are left out); false if it has no SRV. */
 static bool view(const mdns *m, const struct bsvc *s, struct mdns_service_info *v)
 {
     const uint8_t *label;
@@ -362,7 +379,7 @@ static bool view(const mdns *m, const struct bsvc *s, struct mdns_service_info *
     dns_name_to_str(&srv->rd.srv.target, v->host, sizeof v->host);
     for (size_t i = 0; i < m->n_cache && v->n_addrs < MDNS_MAX_ADDRS; i++) {
         const struct cache_rr *e = m->cache[i];
-        if ((e->rr.type != DNS_TYPE_A && e->rr.type != DNS_TYPE_AAAA) ||
+        if ((e->rr.type != DNS_TYPE_A && e->rr.type != DNS_TYPE_AAAA) || cache_in_goodbye(e) ||
             !dns_name_eq(&e->rr.name, &srv->rd.srv.target))
             continue;
         mdns_endpoint ep;
@@ -446,7 +463,10 @@ void browse_update(mdns *m, int64_t now)
         m->bsvcs[i]->mark = false;
     for (size_t i = 0; i < m->n_cache; i++) {
         const struct cache_rr *e = m->cache[i];
-        if (e->rr.type != DNS_TYPE_PTR || !dns_name_eq(&e->rr.name, &m->browse_type))
+        /* A PTR under a goodbye no longer holds the service: unmarked, it is REMOVED
+           now (§10.1 keeps the record one more second, not the service). */
+        if (e->rr.type != DNS_TYPE_PTR || cache_in_goodbye(e) ||
+            !dns_name_eq(&e->rr.name, &m->browse_type))
             continue;
         struct bsvc *s = bsvc_find(m, &e->rr.rd.ptr);
         if (!s && !(s = bsvc_add(m, &e->rr.rd.ptr)))

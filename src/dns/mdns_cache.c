@@ -1,6 +1,7 @@
 /*
  * mdns_cache.c - records learnt from responses, per link (RFC 6762 §10):
- * TTL expiry, goodbyes (TTL 0: dropped 1 s later, §10.1), cache-flush
+ * TTL expiry, goodbyes (TTL 0: kept 1 s more, then dropped, §10.1; the
+ * browser ignores them at once, see cache_in_goodbye in mdns_int.h), cache-flush
  * (records of the same name, type and class received more than 1 s
  * earlier expire in 1 s, §10.2), and the refresh schedule (queries at
  * 80, 85, 90, 95 % of the TTL plus 0-2 %, §5.2). The browser decides which
@@ -57,7 +58,7 @@ void cache_add(mdns *m, int link, const dns_rr *rr, int64_t now)
     }
     m->browse_dirty = true;
     if (found) {
-        if (rr->ttl == 0) {
+        if (rr->ttl == 0) { /* §10.1: as if TTL 1; see cache_in_goodbye */
             found->ttl = 0;
             found->expire = t_min(found->expire, now + GOODBYE_GRACE);
             found->refresh_at = T_NEVER;
@@ -72,7 +73,7 @@ void cache_add(mdns *m, int link, const dns_rr *rr, int64_t now)
         return;
     }
     if (rr->ttl == 0)
-        return;
+        return; /* a goodbye for a record we do not hold */
     if (m->n_cache >= m->max_cache) {
         size_t victim = 0;
         for (size_t i = 1; i < m->n_cache; i++) {

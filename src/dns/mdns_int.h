@@ -33,7 +33,7 @@
 #define SHARED_DELAY_MAX 120
 #define TC_DELAY_MIN 400     /* a query with more known answers coming (§6) */
 #define TC_DELAY_MAX 500
-#define GOODBYE_GRACE 1000   /* TTL 0 records are dropped after 1 s (§10.1) */
+#define GOODBYE_GRACE 1000   /* TTL 0 records stay cached 1 s (§10.1; cache_in_goodbye) */
 #define FLUSH_GRACE 1000     /* cache-flush keeps records younger than 1 s (§10.2) */
 #define QUERY_FIRST_MIN 20   /* first continuous query after 20-120 ms (§5.2) */
 #define QUERY_FIRST_MAX 120
@@ -103,7 +103,7 @@ struct cache_rr {
     int link;
     int64_t created;
     int64_t expire;
-    uint32_t ttl;
+    uint32_t ttl;            /* 0: under a goodbye (cache_in_goodbye) */
     uint8_t refresh_step;    /* next refresh at 80 + 5*step % of the TTL */
     int64_t refresh_at;
 };
@@ -221,6 +221,18 @@ void ans_send_records(mdns *m, int link, struct own_rr **recs, size_t n, long tt
                       enum tx_kind kind, int64_t now);
 
 /* mdns_cache.c */
+/*
+ * RFC 6762 §10.1: a record received with TTL 0 (a goodbye) is not deleted at
+ * once; the cache keeps it as if its TTL were 1 and drops it one second later
+ * (expire = arrival + GOODBYE_GRACE; we keep ttl 0 as the marker). A
+ * re-announcement within that second refreshes the same entry instead of
+ * re-creating it, and such a record is never offered as a known answer
+ * (§7.1). The record is still dead for the browser: its view of a service
+ * (mdns_browse.c) skips records under a goodbye, so a service whose PTR or
+ * SRV (or every address) got a goodbye is REMOVED as soon as the goodbye
+ * arrives, and FOUND again if it is re-announced within the second.
+ */
+static inline bool cache_in_goodbye(const struct cache_rr *e) { return e->ttl == 0; }
 void cache_add(mdns *m, int link, const dns_rr *rr, int64_t now);
 void cache_expire(mdns *m, int64_t now);
 int64_t cache_deadline(const mdns *m);

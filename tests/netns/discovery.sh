@@ -205,8 +205,11 @@ goodbye)
     grep -q "$gone" "$(logfile br)" || fail "B did not drop 'Bye $sig' within 5 s"
     dt=$((t_rm - t_exit))
     log "SIG$sig: removed in B $dt ms after the listener exited"
-    # RFC 6762 §10.1: a goodbye (TTL 0) takes effect one second after it arrives.
-    [ "$dt" -le 1100 ] || fail "SIG$sig: removed $dt ms after exit (want <= 1 s + 100 ms scheduling)"
+    # The browser reports REMOVED as soon as the goodbye (TTL 0) arrives; only
+    # its cache keeps the records one more second (RFC 6762 §10.1). Expect a
+    # few ms; the bound is the "within a second" (dt includes the
+    # 10 ms polling above).
+    [ "$dt" -le 1000 ] || fail "SIG$sig: removed $dt ms after the listener exited (want <= 1000 ms)"
     eval "dt_$sig=$dt"
   done
   pass "goodbye on SIGINT and SIGTERM: B dropped the listener ${dt_INT} ms / ${dt_TERM} ms after it exited"

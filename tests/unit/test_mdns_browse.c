@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "mdns_harness.h"
+#include "dns/mdns_int.h" /* white box: the cache's §10.1 goodbye entries */
 
 static const uint8_t k_txt_v1[] = "\x03v=1\x16" "fp=A3F2-B1C4-D5E6-F8A9";
 
@@ -29,6 +30,24 @@ static void inject_service(struct net *n, uint32_t ttl, const void *txt, uint16_
     size_t len = mk_response(buf, sizeof buf, rr, txt ? 4 : 3);
     mdns_endpoint src = foreign(MDNS_PORT);
     net_inject(n, buf, len, &src, true, NULL);
+}
+
+static void inject_rrs(struct net *n, const dns_rr *rr, size_t k)
+{
+    uint8_t buf[1024];
+    size_t len = mk_response(buf, sizeof buf, rr, k);
+    mdns_endpoint src = foreign(MDNS_PORT);
+    net_inject(n, buf, len, &src, true, NULL);
+}
+
+/* Cache entries: how many, and how many are under a goodbye (TTL 0, §10.1). */
+static size_t cached(const mdns *m, size_t *out_goodbye)
+{
+    size_t g = 0;
+    for (size_t i = 0; i < m->n_cache; i++)
+        g += cache_in_goodbye(m->cache[i]);
+    *out_goodbye = g;
+    return m->n_cache;
 }
 
 static void test_browse_backoff(void **state)
@@ -85,16 +104,109 @@ static void test_browse_found_updated_removed(void **state)
     assert_true(find_rr(&n->log[idx[0]], DNS_SEC_ANSWER, T_PTR, DNS_TYPE_PTR, &ka));
     assert_true(ka.ttl > 4490 && ka.ttl <= 4500);
     assert_false(ka.cache_flush);
-    /* Goodbye: removed one second later (§10.1). */
-    uint8_t buf[512];
+    /* Goodbye for the PTR: removed at once, with the last known data (the
+       cache keeps the record one more second, §10.1: no second event then). */
     dns_rr bye = rr_ptr(T_PTR, T_INST, 0);
-    size_t len = mk_response(buf, sizeof buf, &bye, 1);
-    mdns_endpoint src = foreign(MDNS_PORT);
-    net_inject(n, buf, len, &src, true, NULL);
-    net_run_for(n, 999);
-    assert_int_equal(count_ev(b, MDNS_EV_REMOVED, "Dev"), 0);
-    net_run_for(n, 1);
+    inject_rrs(n, &bye, 1);
     assert_int_equal(count_ev(b, MDNS_EV_REMOVED, "Dev"), 1);
+    assert_int_equal(last_ev(b, MDNS_EV_REMOVED)->info.port, 4242);
+    net_run_for(n, 5000);
+    assert_int_equal(count_ev(b, MDNS_EV_REMOVED, "Dev"), 1);
+    assert_int_equal(count_ev(b, MDNS_EV_FOUND, "Dev"), 1);
+    net_free(n);
+}
+
+/* RFC 6762 §10.1 in the cache, the goodbye at once in the browser's events. */
+static void test_browse_goodbye_cache_keeps_one_second(void **state)
+{
+    (void)state;
+    struct net *n = browser(0);
+    struct node *b = &n->nodes[0];
+    net_run_for(n, 500);
+    inject_service(n, 4500, k_txt_v1, sizeof k_txt_v1 - 1, 99);
+    assert_int_equal(count_ev(b, MDNS_EV_FOUND, "Dev"), 1);
+    size_t g;
+    assert_int_equal(cached(b->m, &g), 4);
+    assert_int_equal(g, 0);
+    /* The whole service says goodbye (PTR, SRV, A, TXT with TTL 0). */
+    int64_t t = n->now;
+    size_t before = n->n_log;
+    inject_service(n, 0, k_txt_v1, sizeof k_txt_v1 - 1, 99);
+    assert_int_equal(count_ev(b, MDNS_EV_REMOVED, "Dev"), 1);
+    assert_int_equal(cached(b->m, &g), 4); /* kept, as if TTL 1 */
+    assert_int_equal(g, 4);
+    for (size_t i = 0; i < b->m->n_cache; i++)
+        assert_int_equal(b->m->cache[i]->expire, t + 1000);
+    /* In that second the continuous query goes out without the PTR as a known
+       answer (§7.1), and nothing asks for the departed service's records. */
+    net_run_until(n, t + 999);
+    assert_int_equal(cached(b->m, &g), 4);
+    size_t idx[16];
+    size_t k = sent_by(n, 0, before, idx, 16);
+    assert_true(k >= 1);
+    for (size_t i = 0; i < k; i++) {
+        assert_false(find_rr(&n->log[idx[i]], DNS_SEC_ANSWER, T_PTR, DNS_TYPE_PTR, NULL));
+        assert_false(find_q(&n->log[idx[i]], T_INST, DNS_TYPE_SRV, NULL));
+    }
+    /* One second after the goodbye the cache drops it, without another event. */
+    net_run_until(n, t + 1000);
+    assert_int_equal(cached(b->m, &g), 0);
+    assert_int_equal(count_ev(b, MDNS_EV_REMOVED, "Dev"), 1);
+    assert_int_equal(b->n_ev, 2);
+    net_free(n);
+}
+
+/* A goodbye then a re-announcement within the second: REMOVED, then FOUND again,
+ * on the same cache entries (no flap); then the same for the SRV alone. */
+static void test_browse_goodbye_then_reannounce(void **state)
+{
+    (void)state;
+    struct net *n = browser(0);
+    struct node *b = &n->nodes[0];
+    net_run_for(n, 500);
+    inject_service(n, 4500, k_txt_v1, sizeof k_txt_v1 - 1, 99);
+    struct cache_rr *entries[4];
+    size_t g;
+    assert_int_equal(cached(b->m, &g), 4);
+    memcpy(entries, b->m->cache, sizeof entries);
+    int64_t t = n->now;
+    inject_service(n, 0, k_txt_v1, sizeof k_txt_v1 - 1, 99);
+    assert_int_equal(count_ev(b, MDNS_EV_REMOVED, "Dev"), 1);
+    net_run_for(n, 300);
+    inject_service(n, 4500, k_txt_v1, sizeof k_txt_v1 - 1, 99);
+    assert_int_equal(count_ev(b, MDNS_EV_FOUND, "Dev"), 2);
+    const struct mdns_event *e = last_ev(b, MDNS_EV_FOUND);
+    assert_int_equal(e->info.port, 4242);
+    assert_int_equal(e->info.n_addrs, 1);
+    assert_true(e->info.is_connectable);
+    assert_int_equal(cached(b->m, &g), 4);
+    assert_int_equal(g, 0);
+    assert_memory_equal(b->m->cache, entries, sizeof entries); /* refreshed in place */
+    net_run_until(n, t + 5000); /* past the goodbye's second: nothing more */
+    assert_int_equal(cached(b->m, &g), 4);
+    assert_int_equal(count_ev(b, MDNS_EV_REMOVED, "Dev"), 1);
+    assert_int_equal(count_ev(b, MDNS_EV_FOUND, "Dev"), 2);
+    /* A goodbye for the SRV alone (the PTR stays): unresolvable, REMOVED at
+       once; the browser asks for the SRV again, and the answer is FOUND. */
+    size_t before = n->n_log;
+    t = n->now;
+    dns_rr srv_bye = rr_srv(T_INST, "h.local", 4242, 0);
+    inject_rrs(n, &srv_bye, 1);
+    assert_int_equal(count_ev(b, MDNS_EV_REMOVED, "Dev"), 2);
+    net_run_for(n, 150);
+    size_t idx[8];
+    size_t k = sent_by(n, 0, before, idx, 8);
+    bool asked = false;
+    for (size_t i = 0; i < k; i++)
+        asked |= find_q(&n->log[idx[i]], T_INST, DNS_TYPE_SRV, NULL);
+    assert_true(asked);
+    dns_rr srv = rr_srv(T_INST, "h.local", 4243, 120);
+    inject_rrs(n, &srv, 1);
+    assert_int_equal(count_ev(b, MDNS_EV_FOUND, "Dev"), 3);
+    assert_int_equal(last_ev(b, MDNS_EV_FOUND)->info.port, 4243);
+    net_run_until(n, t + 1000); /* the old SRV leaves the cache: no event */
+    assert_int_equal(count_ev(b, MDNS_EV_REMOVED, "Dev"), 2);
+    assert_int_equal(count_ev(b, MDNS_EV_UPDATED, "Dev"), 0);
     net_free(n);
 }
 
@@ -288,6 +400,8 @@ int main(void)
         cmocka_unit_test(test_host_set_later),
         cmocka_unit_test(test_browse_backoff),
         cmocka_unit_test(test_browse_found_updated_removed),
+        cmocka_unit_test(test_browse_goodbye_cache_keeps_one_second),
+        cmocka_unit_test(test_browse_goodbye_then_reannounce),
         cmocka_unit_test(test_browse_queries_what_is_missing),
         cmocka_unit_test(test_browse_refresh_and_expiry),
         cmocka_unit_test(test_browse_cache_flush),
