@@ -19,44 +19,16 @@
 #include "internal.h"
 #include "crypto/crypto.h"
 
+#include "bench_util.h"
+
 static double g_budget = 0.15; /* seconds per figure */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#define CHECK(cond, what) BENCH_CHECK(cond, "bench_crypto", what)
 
-static void die(const char *what)
-{
-    fprintf(stderr, "bench_crypto: %s failed\n", what);
-    ERR_print_errors_fp(stderr);
-    exit(1);
-}
-
-#define CHECK(cond, what)                                                                         \
-    do {                                                                                          \
-        if (!(cond))                                                                              \
-            die(what);                                                                            \
-    } while (0)
-
-/* Run fn(arg) repeatedly for the budget; return calls per second. */
-typedef void (*op_fn)(void *arg);
+/* Calls of fn(arg) per second, over the budget. */
 static double rate(op_fn fn, void *arg)
 {
-    fn(arg); /* warm-up */
-    unsigned long n = 0, batch = 1;
-    double t0 = now_s(), t;
-    do {
-        for (unsigned long i = 0; i < batch; i++)
-            fn(arg);
-        n += batch;
-        t = now_s() - t0;
-        if (batch < (1ul << 20))
-            batch *= 2;
-    } while (t < g_budget);
-    return (double)n / t;
+    return bench_rate(fn, arg, g_budget, 1ul << 20);
 }
 
 /* ---------------------------------------------------------------- AEAD */

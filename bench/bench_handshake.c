@@ -26,45 +26,11 @@
 #include "core/conn.h"
 #include "crypto/crypto.h"
 
+#include "bench_util.h"
+
 static double g_budget = 1.0;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void die(const char *what)
-{
-    fprintf(stderr, "bench_handshake: %s failed\n", what);
-    ERR_print_errors_fp(stderr);
-    exit(1);
-}
-
-#define CHECK(cond, what)                                                                         \
-    do {                                                                                          \
-        if (!(cond))                                                                              \
-            die(what);                                                                            \
-    } while (0)
-
-/* Run fn(arg) repeatedly for the budget; calls per second. */
-typedef void (*op_fn)(void *arg);
-static double rate(op_fn fn, void *arg)
-{
-    fn(arg); /* warm-up */
-    unsigned long n = 0, batch = 1;
-    double t0 = now_s(), t;
-    do {
-        for (unsigned long i = 0; i < batch; i++)
-            fn(arg);
-        n += batch;
-        t = now_s() - t0;
-        if (batch < 1024)
-            batch *= 2;
-    } while (t < g_budget);
-    return (double)n / t;
-}
+#define CHECK(cond, what) BENCH_CHECK(cond, "bench_handshake", what)
 
 /*
  * The machine is shared and noisy: measure a figure and its anchor in three
@@ -72,15 +38,13 @@ static double rate(op_fn fn, void *arg)
  */
 static void best_of_3(op_fn a, void *aa, op_fn b, void *ba, double *out_a, double *out_b)
 {
-    double budget = g_budget;
-    g_budget = budget / 3;
     *out_a = *out_b = 0;
     for (int i = 0; i < 3; i++) {
-        double ra = rate(a, aa), rb = rate(b, ba);
+        double ra = bench_rate(a, aa, g_budget / 3, 1024);
+        double rb = bench_rate(b, ba, g_budget / 3, 1024);
         *out_a = ra > *out_a ? ra : *out_a;
         *out_b = rb > *out_b ? rb : *out_b;
     }
-    g_budget = budget;
 }
 
 /* ---------------------------------------------------------------- wipeer */
@@ -109,7 +73,7 @@ static void events(struct side *s)
         else if (ev.type == CONN_EV_MESSAGE)
             s->n_msgs++;
         else if (ev.type == CONN_EV_CLOSED)
-            die(conn_last_error(s->c)->detail);
+            bench_fail("bench_handshake", conn_last_error(s->c)->detail);
     }
 }
 

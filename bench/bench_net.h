@@ -3,7 +3,8 @@
  * and client) forked and pinned to CPUs with sched_setaffinity (what
  * taskset does), placement read back with sched_getcpu and printed; raw
  * TCP, OpenSSL TLS 1.3 (the anchor) and wipeer endpoints. Header-only:
- * every benchmark executable includes it once.
+ * every runtime benchmark executable includes it once (it includes
+ * bench_util.h for the clock).
  */
 #ifndef WP_BENCH_NET_H
 #define WP_BENCH_NET_H
@@ -35,6 +36,8 @@
 
 #include "wipeer.h"
 
+#include "bench_util.h"
+
 static inline void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static inline void die(const char *fmt, ...)
 {
@@ -47,11 +50,13 @@ static inline void die(const char *fmt, ...)
     exit(1);
 }
 
-static inline double now_s(void)
+/* The count argument argv[1] (default def), at least min ("at least <min> <what>"). */
+static inline int count_arg(int argc, char **argv, int def, int min, const char *what)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    int n = argc > 1 ? atoi(argv[1]) : def;
+    if (n < min)
+        die("at least %d %s", min, what);
+    return n;
 }
 
 /* ---------------------------------------------------------------- placement */
@@ -104,6 +109,13 @@ static inline size_t get_doubles(int fd, double *v, size_t n)
         got += (size_t)r;
     }
     return got / sizeof *v;
+}
+
+/* The server's first report: the port it listens on. */
+static inline void put_port(int fd, uint16_t port)
+{
+    double p = port;
+    put_doubles(fd, &p, 1);
 }
 
 static inline pid_t spawn(role_fn fn, int cpu, int out_fd, uint16_t port, void *arg)
@@ -325,6 +337,16 @@ static inline wp_ctx *wp_bench_ctx(const char *home, wp_event_fn fn, void *user,
     if (wp_ctx_new(&cfg, &ctx, &err) != WP_OK)
         die("ctx: %s", err.detail);
     return ctx;
+}
+
+/* Listen on 127.0.0.1, any port, and report the port (put_port). */
+static inline wp_listener *wp_bench_listen(wp_ctx *ctx, int out_fd)
+{
+    wp_listener *l;
+    if (wp_listen(ctx, "127.0.0.1", 0, NULL, &l, NULL) != WP_OK)
+        die("listen");
+    put_port(out_fd, wp_listener_port(l));
+    return l;
 }
 
 /* The application-loop API: poll the ctx fd, then process, until *done. */

@@ -34,8 +34,7 @@ static void raw_tls_server(int out, uint16_t port_unused, void *arg)
     struct bulk *b = arg;
     uint16_t port;
     int lfd = tcp_listen(&port);
-    double p = port;
-    put_doubles(out, &p, 1);
+    put_port(out, port);
     SSL_CTX *ctx = b->kind == 1 ? tls_ctx(true) : NULL;
     int fd = accept(lfd, NULL, NULL);
     report_cpu("server", sched_getcpu());
@@ -171,12 +170,8 @@ static void wp_server(int out, uint16_t port_unused, void *arg)
     (void)port_unused;
     struct wstate w = {.b = arg};
     wp_identity *id;
-    wp_listener *l;
     wp_ctx *ctx = wp_bench_ctx(w.b->homes.server, on_server, &w, &id);
-    if (wp_listen(ctx, "127.0.0.1", 0, NULL, &l, NULL) != WP_OK)
-        die("listen");
-    double p = wp_listener_port(l);
-    put_doubles(out, &p, 1);
+    wp_bench_listen(ctx, out);
     wp_bench_run(ctx, &w.done);
     if (w.reason != WP_OK || w.received != w.b->total)
         die("server: %s, %zu of %zu bytes", wp_strerror(w.reason), w.received, w.b->total);

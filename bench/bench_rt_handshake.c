@@ -26,8 +26,7 @@ static void tls_server(int out, uint16_t port_unused, void *arg)
     uint16_t port;
     int lfd = tcp_listen(&port);
     SSL_CTX *ctx = tls_ctx(true);
-    double p = port;
-    put_doubles(out, &p, 1);
+    put_port(out, port);
     for (int i = 0; i < h->n; i++) {
         int fd = accept(lfd, NULL, NULL);
         if (fd < 0)
@@ -112,12 +111,8 @@ static void wp_server(int out, uint16_t port_unused, void *arg)
     (void)port_unused;
     struct wstate w = {.h = arg};
     wp_identity *id;
-    wp_listener *l;
     wp_ctx *ctx = wp_bench_ctx(w.h->homes.server, on_server, &w, &id);
-    if (wp_listen(ctx, "127.0.0.1", 0, NULL, &l, NULL) != WP_OK)
-        die("listen");
-    double p = wp_listener_port(l);
-    put_doubles(out, &p, 1);
+    wp_bench_listen(ctx, out);
     wp_bench_run(ctx, &w.done);
     wp_ctx_free(ctx);
     wp_identity_free(id);
@@ -148,9 +143,7 @@ int main(int argc, char **argv)
 {
     struct hs h;
     memset(&h, 0, sizeof h);
-    h.n = argc > 1 ? atoi(argv[1]) : 1000;
-    if (h.n < 10)
-        die("at least 10 handshakes");
+    h.n = count_arg(argc, argv, 1000, 10, "handshakes");
     wp_homes(&h.homes);
     signal(SIGPIPE, SIG_IGN);
     printf("handshakes per second, %d sequential connections over loopback\n", h.n);

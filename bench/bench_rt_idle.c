@@ -161,8 +161,7 @@ static void server(int out, uint16_t port_unused, void *arg)
         die("listen");
     idle_for(ctx, 50);
     struct mem m0 = {rss_kib(), heap_bytes()};
-    double p = wp_listener_port(l);
-    put_doubles(out, &p, 1);
+    put_port(out, wp_listener_port(l));
     double t0 = 0;
     while (!w.all_up && !w.bad) {
         idle_for(ctx, 1);
@@ -254,9 +253,7 @@ int main(int argc, char **argv)
 {
     struct idle id;
     memset(&id, 0, sizeof id);
-    id.n = argc > 1 ? atoi(argv[1]) : 10000;
-    if (id.n < 100)
-        die("at least 100 connections");
+    id.n = count_arg(argc, argv, 10000, 100, "connections");
     wp_homes(&id.homes);
     signal(SIGPIPE, SIG_IGN);
     long k0 = kernel_tcp_pages();

@@ -46,8 +46,7 @@ static void raw_server(int out, uint16_t port_unused, void *arg)
     uint16_t port;
     char buf[MSG];
     int lfd = tcp_listen(&port);
-    double p = port;
-    put_doubles(out, &p, 1);
+    put_port(out, port);
     int fd = accept(lfd, NULL, NULL);
     nodelay(fd);
     for (;;) {
@@ -94,8 +93,7 @@ static void tls_server(int out, uint16_t port_unused, void *arg)
     char buf[MSG];
     int lfd = tcp_listen(&port);
     SSL_CTX *ctx = tls_ctx(true);
-    double p = port;
-    put_doubles(out, &p, 1);
+    put_port(out, port);
     int fd = accept(lfd, NULL, NULL);
     nodelay(fd);
     SSL *s = tls_wrap(ctx, fd, true);
@@ -231,12 +229,8 @@ static void wp_server(int out, uint16_t port_unused, void *arg)
     (void)port_unused;
     struct wstate w = {.r = arg, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
     wp_identity *id;
-    wp_listener *l;
     wp_ctx *ctx = wp_bench_ctx(w.r->homes.server, on_server, &w, &id);
-    if (wp_listen(ctx, "127.0.0.1", 0, NULL, &l, NULL) != WP_OK)
-        die("listen");
-    double p = wp_listener_port(l);
-    put_doubles(out, &p, 1);
+    wp_bench_listen(ctx, out);
     run(&w, ctx);
     wp_ctx_free(ctx);
     wp_identity_free(id);
@@ -265,9 +259,7 @@ int main(int argc, char **argv)
 {
     struct rtt r;
     memset(&r, 0, sizeof r);
-    r.n = argc > 1 ? atoi(argv[1]) : 20000;
-    if (r.n < 100)
-        die("at least 100 round trips");
+    r.n = count_arg(argc, argv, 20000, 100, "round trips");
     wp_homes(&r.homes);
     signal(SIGPIPE, SIG_IGN);
     const char *only = getenv("WP_BENCH_RTT_ONLY");

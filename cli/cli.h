@@ -39,8 +39,12 @@ struct cli_disc {
 };
 void cli_disc_init(struct cli_disc *d);
 /* a is --iface/--discovery (value v, ++*i)/--no-ipv4/--no-ipv6/--private: CLI_OK or
- * CLI_USAGE; -1 when a is not a discovery option. */
-int cli_disc_option(const char *cmd, const char *a, const char *v, struct cli_disc *d, int *i);
+ * CLI_USAGE (--private unless is_listen); -1 when a is not a discovery option. */
+int cli_disc_option(const char *cmd, bool is_listen, const char *a, const char *v,
+                    struct cli_disc *d, int *i);
+/* Option a takes the value v (NULL: none left): ++*i and CLI_OK, else prints
+ * "a needs a value" and returns CLI_USAGE. */
+int cli_option_value(const char *cmd, const char *a, const char *v, int *i);
 /* wp_discovery_configure; prints the error; returns a CLI exit code. */
 int cli_disc_apply(wp_ctx *ctx, const struct cli_disc *d, const char *cmd);
 const char *cli_disc_backend_name(wp_discovery_backend b);

@@ -1,9 +1,10 @@
 /*
  * cli_disc.c - what listen, connect and browse share about discovery: the
- * options (--iface, --discovery, --no-ipv4, --no-ipv6, --private), applying
- * them to a context, printing a service, and SIGINT/SIGTERM turned into a
- * readable fd (a self-pipe) so a poll loop can stop cleanly and the
- * library's goodbyes go out before we exit.
+ * options (--iface, --discovery, --no-ipv4, --no-ipv6, --private) and the
+ * "needs a value" check of every "--opt VALUE", applying them to a context,
+ * printing a service, and SIGINT/SIGTERM turned into a readable fd (a
+ * self-pipe) so a poll loop can stop cleanly and the library's goodbyes go
+ * out before we exit.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -17,7 +18,18 @@
 
 /* ---------------------------------------------------------------- options */
 
-int cli_disc_option(const char *cmd, const char *a, const char *v, struct cli_disc *d, int *i)
+int cli_option_value(const char *cmd, const char *a, const char *v, int *i)
+{
+    if (!v) {
+        fprintf(stderr, "wipeer: %s: %s needs a value\n", cmd, a);
+        return CLI_USAGE;
+    }
+    (*i)++;
+    return CLI_OK;
+}
+
+int cli_disc_option(const char *cmd, bool is_listen, const char *a, const char *v,
+                    struct cli_disc *d, int *i)
 {
     if (!strcmp(a, "--no-ipv4")) {
         d->cfg.no_ipv4 = true;
@@ -28,16 +40,17 @@ int cli_disc_option(const char *cmd, const char *a, const char *v, struct cli_di
         return CLI_OK;
     }
     if (!strcmp(a, "--private")) {
+        if (!is_listen) {
+            fprintf(stderr, "wipeer: %s: --private is a listen option\n", cmd);
+            return CLI_USAGE;
+        }
         d->cfg.is_private = true;
         return CLI_OK;
     }
     if (strcmp(a, "--iface") && strcmp(a, "--discovery"))
         return -1;
-    if (!v) {
-        fprintf(stderr, "wipeer: %s: %s needs a value\n", cmd, a);
+    if (cli_option_value(cmd, a, v, i) != CLI_OK)
         return CLI_USAGE;
-    }
-    (*i)++;
     if (!strcmp(a, "--iface")) {
         if (d->n_ifaces == WP_DISCOVERY_MAX_IFACES) {
             fprintf(stderr, "wipeer: %s: at most %d --iface\n", cmd, WP_DISCOVERY_MAX_IFACES);

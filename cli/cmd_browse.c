@@ -144,13 +144,9 @@ int cmd_browse(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        rc = cli_disc_option("browse", a, v, &disc, &i);
+        rc = cli_disc_option("browse", false, a, v, &disc, &i);
         if (rc == CLI_USAGE)
             return rc;
-        if (rc == CLI_OK && !strcmp(a, "--private")) {
-            fprintf(stderr, "wipeer: browse: --private is a listen option\n");
-            return CLI_USAGE;
-        }
         if (rc == CLI_OK)
             continue;
         rc = CLI_OK;
@@ -160,11 +156,8 @@ int cmd_browse(int argc, char **argv)
         } else if (!strcmp(a, "--json")) {
             b.json = true;
         } else if (!strcmp(a, "--timeout") || !strcmp(a, "--home")) {
-            if (!v) {
-                fprintf(stderr, "wipeer: browse: %s needs a value\n", a);
+            if (cli_option_value("browse", a, v, &i) != CLI_OK)
                 return CLI_USAGE;
-            }
-            i++;
             if (!strcmp(a, "--home"))
                 home = v;
             else if ((rc = cli_parse_seconds("browse", a, v, &timeout_ms)) != CLI_OK)

@@ -105,15 +105,11 @@ int cmd_connect(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int rc = cli_disc_option("connect", a, v, &o.disc, &i);
+        int rc = cli_disc_option("connect", false, a, v, &o.disc, &i);
         if (rc == CLI_USAGE)
             return rc;
-        if (rc == CLI_OK && strcmp(a, "--private"))
+        if (rc == CLI_OK)
             continue;
-        if (rc == CLI_OK) {
-            fprintf(stderr, "wipeer: connect: --private is a listen option\n");
-            return CLI_USAGE;
-        }
         rc = CLI_OK;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
@@ -124,11 +120,8 @@ int cmd_connect(int argc, char **argv)
             o.no_stdin = true;
         } else if (!strcmp(a, "--expect") || !strcmp(a, "--home") || !strcmp(a, "--timeout") ||
                    !strcmp(a, "--idle-timeout") || !strcmp(a, "--max-message")) {
-            if (!v) {
-                fprintf(stderr, "wipeer: connect: %s needs a value\n", a);
+            if (cli_option_value("connect", a, v, &i) != CLI_OK)
                 return CLI_USAGE;
-            }
-            i++;
             if (!strcmp(a, "--expect")) {
                 rc = cli_check_fingerprint("connect", a, v);
                 o.expect = v;

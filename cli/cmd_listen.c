@@ -126,7 +126,7 @@ int cmd_listen(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int rc = cli_disc_option("listen", a, v, &o.disc, &i);
+        int rc = cli_disc_option("listen", true, a, v, &o.disc, &i);
         if (rc == CLI_USAGE)
             return rc;
         if (rc == CLI_OK)
@@ -151,11 +151,8 @@ int cmd_listen(int argc, char **argv)
                    !strcmp(a, "--home") || !strcmp(a, "--timeout") ||
                    !strcmp(a, "--idle-timeout") || !strcmp(a, "--name") ||
                    !strcmp(a, "--max-message")) {
-            if (!v) {
-                fprintf(stderr, "wipeer: listen: %s needs a value\n", a);
+            if (cli_option_value("listen", a, v, &i) != CLI_OK)
                 return CLI_USAGE;
-            }
-            i++;
             if (!strcmp(a, "--port"))
                 rc = parse_port(v, &port);
             else if (!strcmp(a, "--bind"))
