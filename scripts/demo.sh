@@ -29,7 +29,7 @@ echo "bob    $fb"
 echo "== alice listens, advertises herself on lo as \"alice\", and accepts only bob"
 printf 'hello bob, this is alice\n' >"$demo/alice.in"
 rm -f "$demo/alice.err" "$demo/alice.out"
-"$W" listen --home "$alice" --name alice --iface lo --discovery builtin --allow "$fb" \
+"$W" listen --home "$alice" --bind 127.0.0.1 --name alice --iface lo --discovery builtin --allow "$fb" \
     <"$demo/alice.in" >"$demo/alice.out" 2>"$demo/alice.err" &
 lpid=$!
 ok=
