@@ -216,17 +216,8 @@ wp_status wp_conn_send(wp_conn *conn, const void *data, size_t len)
         atomic_store_explicit(&conn->q_bytes,
                               atomic_load_explicit(&conn->q_bytes, memory_order_relaxed) + cost,
                               memory_order_relaxed);
-        if (!on_loop) {
-            /* Inline ctx_enqueue: one lock round for the check and the queue. */
-            conn->refs++;
-            was_empty = ctx->q_head == NULL;
-            if (ctx->q_tail)
-                ctx->q_tail->next = c;
-            else
-                ctx->q_head = c;
-            ctx->q_tail = c;
-            atomic_store_explicit(&ctx->has_cmds, true, memory_order_release);
-        }
+        if (!on_loop) /* one lock round for the check and the queue */
+            was_empty = ctx_enqueue_locked(ctx, c);
     }
     pthread_mutex_unlock(&ctx->mu);
     if (rc != WP_OK) {

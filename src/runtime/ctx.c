@@ -42,10 +42,9 @@ void wp_ctx_config_init(wp_ctx_config *cfg)
 
 /* ---------------------------------------------------------------- commands */
 
-void ctx_enqueue(struct wp_ctx *ctx, struct cmd *c)
+bool ctx_enqueue_locked(struct wp_ctx *ctx, struct cmd *c)
 {
     c->next = NULL;
-    pthread_mutex_lock(&ctx->mu);
     if (c->conn)
         c->conn->refs++;
     bool was_empty = ctx->q_head == NULL;
@@ -55,6 +54,13 @@ void ctx_enqueue(struct wp_ctx *ctx, struct cmd *c)
         ctx->q_head = c;
     ctx->q_tail = c;
     atomic_store_explicit(&ctx->has_cmds, true, memory_order_release);
+    return was_empty;
+}
+
+void ctx_enqueue(struct wp_ctx *ctx, struct cmd *c)
+{
+    pthread_mutex_lock(&ctx->mu);
+    bool was_empty = ctx_enqueue_locked(ctx, c);
     pthread_mutex_unlock(&ctx->mu);
     /* The loop drains the whole queue per wake-up: one wake per non-empty period. */
     if (was_empty)

@@ -255,6 +255,9 @@ static inline bool rt_queue_full(size_t q, size_t out, size_t cost, size_t max)
 bool ctx_on_loop(const struct wp_ctx *ctx);
 /* Queue a command (takes a ref on cmd->conn) and wake the loop. */
 void ctx_enqueue(struct wp_ctx *ctx, struct cmd *c);
+/* The same with ctx->mu already held and no wake: returns whether the queue
+ * was empty, i.e. whether the caller must loop_wake() after unlocking. */
+bool ctx_enqueue_locked(struct wp_ctx *ctx, struct cmd *c);
 void ctx_exec(struct wp_ctx *ctx, struct cmd *c); /* loop thread; frees c */
 void ctx_conn_unref(struct wp_conn *conn);         /* loop thread */
 /* Any thread: the application's reference (wp_conn_retain/release). */
